@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds the test/dev control-plane binaries from Go modules into a cache outside git:
+#   temporal (Temporal CLI v1.5.1), kube-apiserver (v1.34.x), etcd (v3.6.x).
+# Idempotent: a binary that exists is not rebuilt. Honours TEMPORAL_CLI_PATH and KUBEBUILDER_ASSETS
+# (when they point at existing binaries nothing is built for them).
+# Prints nothing but progress on stderr; the cache path is printed by scripts/bin-dir.sh.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/versions.sh"
+OUT=$("$here/bin-dir.sh")
+export GOTOOLCHAIN=local CGO_ENABLED=0
+mkdir -p "$OUT"
+log() { printf '[build-bins] %s\n' "$*" >&2; }
+
+build_temporal() {
+  if [ -n "${TEMPORAL_CLI_PATH:-}" ] && [ -x "$TEMPORAL_CLI_PATH" ]; then log "temporal: using TEMPORAL_CLI_PATH"; return; fi
+  [ -x "$OUT/temporal" ] && { log "temporal: cached"; return; }
+  log "temporal: building CLI v$TEMPORAL_CLI_VERSION (cold build takes minutes)"
+  GOBIN="$OUT/.gobin-tmp" go install -trimpath \
+    -ldflags "-s -w -X github.com/temporalio/cli/temporalcli.Version=$TEMPORAL_CLI_VERSION" \
+    "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION"
+  mv "$OUT/.gobin-tmp/temporal" "$OUT/temporal"; rmdir "$OUT/.gobin-tmp"
+}
+
+build_apiserver() {
+  if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/kube-apiserver" ]; then log "kube-apiserver: using KUBEBUILDER_ASSETS"; return; fi
+  [ -x "$OUT/kube-apiserver" ] && { log "kube-apiserver: cached"; return; }
+  log "kube-apiserver: building v$K8S_VERSION (cold build takes 10-20 minutes on 2 cores)"
+  local w; w=$(mktemp -d)
+  ( cd "$w"
+    printf 'module localtest/k8sbins\n\ngo 1.24.0\n' > go.mod
+    gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | node -pe 'JSON.parse(require("fs").readFileSync(0)).GoMod')
+    go mod edit -go="$(sed -n 's/^go //p' "$gomod")"
+    gd=$(sed -n 's/^godebug //p' "$gomod"); [ -n "$gd" ] && go mod edit -godebug="$gd"
+    for m in $(sed -n 's#^[[:space:]]*\(k8s\.io/[^ ]*\) => \./staging/.*#\1#p' "$gomod"); do
+      go mod edit -replace="$m=$m@v0.${K8S_VERSION#1.}"
+    done
+    go get "k8s.io/kubernetes/cmd/kube-apiserver@v$K8S_VERSION"
+    minor=$(echo "$K8S_VERSION" | cut -d. -f2)
+    go build -trimpath -o "$OUT/kube-apiserver.tmp" -ldflags "-s -w \
+      -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION \
+      -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor \
+      -X k8s.io/component-base/version.gitTreeState=clean" \
+      k8s.io/kubernetes/cmd/kube-apiserver )
+  mv "$OUT/kube-apiserver.tmp" "$OUT/kube-apiserver"; rm -rf "$w"
+}
+
+build_etcd() {
+  if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/etcd" ]; then log "etcd: using KUBEBUILDER_ASSETS"; return; fi
+  [ -x "$OUT/etcd" ] && { log "etcd: cached"; return; }
+  log "etcd: building v$ETCD_VERSION"
+  local e; e=$(mktemp -d)
+  ( cd "$e"
+    printf 'module localtest/etcdbin\n\ngo 1.24\n' > go.mod
+    go get "go.etcd.io/etcd/server/v3@v$ETCD_VERSION"
+    go build -trimpath -ldflags "-s -w" -o "$OUT/etcd.tmp" go.etcd.io/etcd/server/v3 )
+  mv "$OUT/etcd.tmp" "$OUT/etcd"; rm -rf "$e"
+}
+
+case "${1:-all}" in
+  temporal) build_temporal ;;
+  apiserver) build_apiserver ;;
+  etcd) build_etcd ;;
+  all) build_temporal; build_etcd; build_apiserver ;;
+  *) echo "usage: $0 [all|temporal|apiserver|etcd]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,65 @@
+/** Reserve on and release from a pool's ledger (the PoolWorkflow), from a volume's workflow. */
+import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/activity';
+import { Annotations } from '../api/constants.js';
+import { poolNodeId, volumeIsLocalTo, volumeReservationId, volumeTotalBytes } from '../api/objects.js';
+import type { AntstorVolume } from '../api/types.js';
+import type { ReserveRequest, ReserveResult } from '../scheduler/ledger.js';
+import {
+  poolStartOptions,
+  poolWorkflowId,
+  releaseSignal,
+  reserveUpdate,
+  type ObjectRef,
+  type ReserveOnPoolInput,
+} from '../workflows/messages.js';
+import type { ActivityDeps } from './deps.js';
+
+/** The ledger request for a volume on a pool: bytes, locality and reservation claims. */
+export function reserveRequestFor(d: ActivityDeps, vol: AntstorVolume, poolNode: string, adopt: boolean): ReserveRequest {
+  const remote = !volumeIsLocalTo(vol, poolNode);
+  const ignore = d.config.scheduler.remoteIgnoreAnnoSelector;
+  const annos = vol.metadata.annotations ?? {};
+  const excused = Object.entries(ignore).some(([k, v]) => annos[k] === v);
+  return {
+    uid: vol.metadata.uid!,
+    key: `${vol.metadata.namespace}/${vol.metadata.name}`,
+    bytes: volumeTotalBytes(vol),
+    sizeByte: vol.spec.sizeByte || 0,
+    remote,
+    countsRemote: remote && !excused,
+    reservationId: volumeReservationId(vol),
+    viaReservation: !!annos[Annotations.ReservationId],
+    adopt,
+  };
+}
+
+export function ledgerActivities(d: ActivityDeps) {
+  return {
+    async ledgerReserve(input: ReserveOnPoolInput): Promise<ReserveResult> {
+      const { volume, pool } = input;
+      const vol = d.cache.getVolume(volume.name) ?? (await d.kube.getVolume(volume.namespace, volume.name));
+      if (!vol || vol.metadata.uid !== volume.uid)
+        throw ApplicationFailure.nonRetryable(`AntstorVolume ${volume.namespace}/${volume.name} is gone`, 'VolumeGone');
+      const p = d.cache.getPool(pool.name);
+      const req = reserveRequestFor(d, vol, p ? poolNodeId(p) : pool.name, !!input.adopt);
+      return d.temporal.workflow.executeUpdateWithStart(reserveUpdate, {
+        args: [req],
+        startWorkflowOperation: new WithStartWorkflowOperation('poolWorkflow', {
+          ...poolStartOptions(d, pool),
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        }),
+      });
+    },
+
+    async ledgerRelease({ pool, uid }: { pool: ObjectRef; uid: string }): Promise<boolean> {
+      try {
+        await d.temporal.workflow.getHandle(poolWorkflowId(pool)).signal(releaseSignal, { uid });
+        return true;
+      } catch (e) {
+        if (e instanceof WorkflowNotFoundError) return false; // no ledger open: nothing is held
+        throw e;
+      }
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/** Activities for the PoolWorkflow: load the pool, list its bindings in the API server, record drift. */
+import { Finalizers, KIND_POOL } from '../api/constants.js';
+import { poolAvailableBytes, poolCapacityBytes, poolIsSchedulable, poolNodeId, poolReservedLVBytes } from '../api/objects.js';
+import type { ApiBinding, DriftReport } from '../scheduler/ledger.js';
+import type { ObjectRef, PoolView } from '../workflows/messages.js';
+import type { ActivityDeps } from './deps.js';
+import { reserveRequestFor } from './ledger.js';
+
+export function poolActivities(d: ActivityDeps) {
+  return {
+    async poolLoad({ pool }: { pool: ObjectRef }): Promise<PoolView> {
+      const p = await d.kube.getPool(pool.namespace, pool.name);
+      const s = d.config.scheduler;
+      const policy = {
+        maxRemoteVolumeCount: s.maxRemoteVolumeCount,
+        minLocalStoragePct: s.filters.includes('MinLocalStorage') ? s.minLocalStoragePct : 0,
+        nodeReservations: s.nodeReservations,
+      };
+      if (!p)
+        return {
+          info: { exists: false, deleting: false, schedulable: false, status: '', capacityBytes: 0, availableBytes: 0 },
+          policy,
+          nodeId: pool.name,
+          resourceVersion: '',
+        };
+      return {
+        info: {
+          exists: true,
+          deleting: !!p.metadata.deletionTimestamp,
+          schedulable: poolIsSchedulable(p),
+          status: p.status?.status ?? '',
+          capacityBytes: poolCapacityBytes(p) - poolReservedLVBytes(p),
+          availableBytes: poolAvailableBytes(p),
+        },
+        policy,
+        nodeId: poolNodeId(p),
+        resourceVersion: p.metadata.resourceVersion ?? '',
+      };
+    },
+
+    /** Bindings the API server shows for this pool, and the uids of volumes not bound anywhere yet. */
+    async poolListBindings({ pool }: { pool: ObjectRef }): Promise<{ bindings: ApiBinding[]; inFlight: string[] }> {
+      const p = d.cache.getPool(pool.name);
+      const node = p ? poolNodeId(p) : pool.name;
+      const bindings: ApiBinding[] = [];
+      const inFlight: string[] = [];
+      for (const v of d.cache.listVolumes()) {
+        const t = v.spec?.targetNodeId;
+        if (!t) {
+          inFlight.push(v.metadata.uid!);
+          continue;
+        }
+        if (t !== node) continue;
+        // A deleting volume still holds its bytes until its in-state finalizer is released.
+        if (v.metadata.deletionTimestamp && !(v.metadata.finalizers ?? []).includes(Finalizers.InState)) continue;
+        const { adopt: _a, viaReservation: _v, ...b } = reserveRequestFor(d, v, node, true);
+        bindings.push(b);
+      }
+      return { bindings, inFlight };
+    },
+
+    async poolRecordDrift({ pool, report }: { pool: ObjectRef; report: DriftReport }): Promise<void> {
+      const p = await d.kube.getPool(pool.namespace, pool.name);
+      if (!p) return;
+      const list = (xs: string[]) => (xs.length > 5 ? `${xs.slice(0, 5).join(', ')} and ${xs.length - 5} more` : xs.join(', '));
+      const parts = [
+        report.adopted.length ? `adopted ${list(report.adopted)}` : '',
+        report.dropped.length ? `dropped ${list(report.dropped)}` : '',
+        report.resized.length ? `resized ${list(report.resized)}` : '',
+      ].filter(Boolean);
+      const err = await d.kube.recordEvent(p, KIND_POOL, 'Warning', 'LedgerDrift', `ledger repaired: ${parts.join('; ')}`);
+      if (err) d.log.warn('event not recorded', { error: err.message });
+    },
+  };
+}

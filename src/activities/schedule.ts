@@ -1,0 +1,28 @@
+/** The filter-and-score pass: LiteIO's filter chain and priorities over the cluster cache. */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { AntstorVolume } from '../api/types.js';
+import { schedule, type PlacementDecision } from '../scheduler/chain.js';
+import { buildPoolNodes } from '../scheduler/pool-node.js';
+import type { VolumeRef } from '../workflows/messages.js';
+import type { ActivityDeps } from './deps.js';
+
+export function scheduleActivities(d: ActivityDeps) {
+  return {
+    /**
+     * Filters and scores every pool in the cache for one volume. The volume is read live (the cache may not
+     * have it yet on this worker); pools and bound volumes come from the cache, and the ledger re-checks.
+     */
+    async scheduleFilterAndScore({ ref }: { ref: VolumeRef }): Promise<PlacementDecision> {
+      const vol = await d.kube.getVolume(ref.namespace, ref.name);
+      if (!vol || vol.metadata.uid !== ref.uid)
+        throw ApplicationFailure.nonRetryable(`AntstorVolume ${ref.namespace}/${ref.name} (uid ${ref.uid}) is gone`, 'VolumeGone');
+      const others: AntstorVolume[] = d.cache.listVolumes().filter((v) => v.metadata.uid !== ref.uid);
+      const nodes = buildPoolNodes(
+        d.cache.listPools().filter((p) => !p.metadata.deletionTimestamp),
+        others,
+        d.config.scheduler.nodeReservations,
+      );
+      return schedule(d.config.scheduler, d.chain, nodes, vol);
+    },
+  };
+}

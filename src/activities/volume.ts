@@ -1,0 +1,137 @@
+/** Activities that read and write AntstorVolumes for the VolumeWorkflow. */
+import { EventReasons, Finalizers, KIND_VOLUME, Labels, NoStoragePoolAvailable } from '../api/constants.js';
+import type { AntstorVolume } from '../api/types.js';
+import { summarizeDecision, type PlacementDecision } from '../scheduler/chain.js';
+import { poolWorkflowId, releaseSignal, type VolumeRef, type VolumeView } from '../workflows/messages.js';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { ActivityDeps } from './deps.js';
+
+const ownsMessage = (msg: string | undefined) =>
+  !!msg && (msg.startsWith(NoStoragePoolAvailable) || msg.startsWith('InvalidVolume') || msg.startsWith('InvalidSelector'));
+
+export function viewOf(v: AntstorVolume | undefined, uid: string): VolumeView {
+  if (!v) return { exists: false };
+  if (v.metadata.uid !== uid) return { exists: true, replaced: true };
+  const t = v.spec?.targetNodeId ?? '';
+  const fins = v.metadata.finalizers ?? [];
+  return {
+    exists: true,
+    resourceVersion: v.metadata.resourceVersion ?? '',
+    deleting: !!v.metadata.deletionTimestamp,
+    stopReconcile: !!v.spec?.stopReconcile,
+    targetNodeId: t,
+    finalizers: fins,
+    bindingComplete: !!t && v.metadata.labels?.[Labels.TargetNodeId] === t && fins.includes(Finalizers.InState),
+    statusMsg: v.status?.msg ?? '',
+  };
+}
+
+export function volumeActivities(d: ActivityDeps) {
+  const releaseOn = async (ref: VolumeRef, pool: string) => {
+    try {
+      await d.temporal.workflow.getHandle(poolWorkflowId({ namespace: ref.namespace, name: pool })).signal(releaseSignal, { uid: ref.uid });
+    } catch (e) {
+      if (!(e instanceof WorkflowNotFoundError)) throw e;
+    }
+  };
+
+  return {
+    async volumeLoad({ ref }: { ref: VolumeRef }): Promise<VolumeView> {
+      return viewOf(await d.kube.getVolume(ref.namespace, ref.name), ref.uid);
+    },
+
+    /**
+     * Writes the placement: spec.targetNodeId, label obnvmf/target-node-id and the in-state finalizer, in one
+     * merge patch guarded by resourceVersion. Refuses to overwrite a different existing binding.
+     */
+    async volumeBind({ ref, pool, decision }: { ref: VolumeRef; pool: string; decision: PlacementDecision }) {
+      let boundTo = '';
+      const res = await d.kube.updateVolume(ref.namespace, ref.name, (v) => {
+        if (v.metadata.uid !== ref.uid) return null;
+        const cur = v.spec.targetNodeId;
+        if (cur && cur !== pool) {
+          boundTo = cur;
+          return null;
+        }
+        const fins = v.metadata.finalizers ?? [];
+        return {
+          metadata: {
+            labels: { [Labels.TargetNodeId]: pool, ...(v.metadata.labels?.[Labels.VolUUID] ? {} : v.spec.uuid ? { [Labels.VolUUID]: v.spec.uuid } : {}) },
+            finalizers: fins.includes(Finalizers.InState) ? fins : [...fins, Finalizers.InState],
+          },
+          spec: { targetNodeId: pool },
+        };
+      });
+      const v = res.obj;
+      if (!v || v.metadata.uid !== ref.uid) return { ok: false, gone: true, message: '' };
+      if (boundTo) return { ok: false, gone: false, boundTo, message: `already bound to ${boundTo}` };
+      const message = summarizeDecision(decision, pool);
+      // Keep status current: clear our own stale NoStoragePoolAvailable / Invalid message.
+      const status: Record<string, unknown> = {};
+      if (ownsMessage(v.status?.msg)) status['msg'] = '';
+      if (!v.status?.status) status['status'] = 'creating';
+      if (Object.keys(status).length) await d.kube.patchVolumeStatus(ref.namespace, ref.name, status);
+      const err = await d.kube.recordEvent(v, KIND_VOLUME, 'Normal', EventReasons.Scheduled, message);
+      if (err) d.log.warn('event not recorded', { error: err.message });
+      return { ok: true, gone: false, message, resourceVersion: v.metadata.resourceVersion };
+    },
+
+    /** For a binding made elsewhere: make sure the label and the in-state finalizer match targetNodeId. */
+    async volumeEnsureBound({ ref, pool }: { ref: VolumeRef; pool: string }): Promise<boolean> {
+      const res = await d.kube.updateVolume(ref.namespace, ref.name, (v) => {
+        if (v.metadata.uid !== ref.uid || v.metadata.deletionTimestamp) return null;
+        const fins = v.metadata.finalizers ?? [];
+        const labelOk = v.metadata.labels?.[Labels.TargetNodeId] === pool;
+        if (labelOk && fins.includes(Finalizers.InState)) return null;
+        return {
+          metadata: {
+            labels: { [Labels.TargetNodeId]: pool },
+            finalizers: fins.includes(Finalizers.InState) ? fins : [...fins, Finalizers.InState],
+          },
+        };
+      });
+      return res.changed;
+    },
+
+    /** status.msg (kept current) and a Warning event explaining why the volume is not placed. */
+    async volumeReportUnschedulable({ ref, message, invalid }: { ref: VolumeRef; message: string; invalid: boolean }) {
+      const v = await d.kube.getVolume(ref.namespace, ref.name);
+      if (!v || v.metadata.uid !== ref.uid) return false;
+      if (v.status?.msg !== message || !v.status?.status)
+        await d.kube.patchVolumeStatus(ref.namespace, ref.name, { msg: message, status: v.status?.status || 'creating' });
+      const err = await d.kube.recordEvent(
+        v,
+        KIND_VOLUME,
+        'Warning',
+        invalid ? EventReasons.InvalidVolume : EventReasons.SchedVolumeFailure,
+        message,
+      );
+      if (err) d.log.warn('event not recorded', { error: err.message });
+      return true;
+    },
+
+    /**
+     * Deletion: when the in-state finalizer is the only one left, release the ledger entry and remove it
+     * (LiteIO's rule). Other finalizers belong to the agent, which removes them after cleaning up.
+     */
+    async volumeFinalize({ ref, pool }: { ref: VolumeRef; pool: string }): Promise<{ released: boolean; waitingFor: string[] }> {
+      const v = await d.kube.getVolume(ref.namespace, ref.name);
+      if (!v || v.metadata.uid !== ref.uid) {
+        if (pool) await releaseOn(ref, pool);
+        return { released: true, waitingFor: [] };
+      }
+      const fins = v.metadata.finalizers ?? [];
+      const others = fins.filter((f) => f !== Finalizers.InState);
+      if (others.length > 0) return { released: false, waitingFor: others };
+      // Release before the finalizer goes, so the bytes are free by the time anyone sees the volume gone.
+      if (pool) await releaseOn(ref, pool);
+      if (fins.includes(Finalizers.InState))
+        await d.kube.updateVolume(ref.namespace, ref.name, (cur) =>
+          cur.metadata.uid === ref.uid && (cur.metadata.finalizers ?? []).includes(Finalizers.InState)
+            ? { metadata: { finalizers: (cur.metadata.finalizers ?? []).filter((f) => f !== Finalizers.InState) } }
+            : null,
+        );
+      return { released: true, waitingFor: [] };
+    },
+  };
+}

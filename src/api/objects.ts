@@ -1,0 +1,92 @@
+/** Pure helpers over LiteIO objects, mirroring pool_func.go and volume_func.go. */
+import { Annotations, Labels, PoolLockedValue } from './constants.js';
+import { quantityOrZero } from './quantity.js';
+import type { AntstorVolume, KubeObject, StoragePool } from './types.js';
+
+export const objectKey = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+
+/** First non-zero of kernelLvm.bytes, spdkLVStore.bytes, status.capacity.storage (GetVgTotalBytes). */
+export function poolTotalBytes(p: StoragePool): number {
+  return (
+    p.spec?.kernelLvm?.bytes ||
+    p.spec?.spdkLVStore?.bytes ||
+    quantityOrZero(p.status?.capacity?.['storage']) ||
+    0
+  );
+}
+
+/** Bytes of static LVs not managed by LiteIO. */
+export function poolReservedLVBytes(p: StoragePool): number {
+  return (p.spec?.kernelLvm?.reservedLVol ?? []).reduce((s, lv) => s + (lv.sizeByte || 0), 0);
+}
+
+/** GetAvailableBytes: total minus reserved LVs. */
+export function poolAvailableBytes(p: StoragePool): number {
+  return poolTotalBytes(p) - poolReservedLVBytes(p);
+}
+
+/** Capacity used by LiteIO's free-space formula: status.capacity.storage, else the spec total. */
+export function poolCapacityBytes(p: StoragePool): number {
+  const c = p.status?.capacity?.['storage'];
+  return c !== undefined && c !== '' ? quantityOrZero(c) : poolTotalBytes(p);
+}
+
+export function poolVgFreeBytes(p: StoragePool): number {
+  return quantityOrZero(p.status?.vgFreeSize);
+}
+
+export function poolIsLockedByLabel(p: StoragePool): boolean {
+  return p.metadata.labels?.[Labels.PoolSchedulingStatus] === PoolLockedValue;
+}
+
+/** IsSchedulable: status ready and no scheduling-status=locked label. */
+export function poolIsSchedulable(p: StoragePool): boolean {
+  return !poolIsLockedByLabel(p) && p.status?.status === 'ready';
+}
+
+export type PoolMode = 'KernelLVM' | 'SpdkLVStore' | '';
+export function poolMode(p: StoragePool): PoolMode {
+  if (p.spec?.spdkLVStore?.name) return 'SpdkLVStore';
+  if (p.spec?.kernelLvm?.name) return 'KernelLVM';
+  return '';
+}
+
+/** Pool node id: spec.nodeInfo.id, which LiteIO requires to equal the pool name. */
+export const poolNodeId = (p: StoragePool): string => p.spec?.nodeInfo?.id || p.metadata.name || '';
+
+function annoBytes(v: AntstorVolume, key: string): number {
+  const raw = v.metadata.annotations?.[key];
+  if (raw === undefined) return 0;
+  const n = Number(raw);
+  return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
+/** GetTotalSize: allocated-bytes (if > 0) or sizeByte, plus snapshot-reserved-bytes. */
+export function volumeTotalBytes(v: AntstorVolume): number {
+  const allocated = annoBytes(v, Annotations.AllocatedBytes);
+  const base = allocated > 0 ? allocated : v.spec?.sizeByte || 0;
+  return base + annoBytes(v, Annotations.SnapshotReservedBytes);
+}
+
+/**
+ * The reservation id a volume claims: annotation obnvmf/reservation-id, else "<pvc-ns>/<pvc-name>" from the
+ * CSI labels (LiteIO's implicit PVC reservation, liteio.md §6.3).
+ */
+export function volumeReservationId(v: AntstorVolume): string {
+  const a = v.metadata.annotations?.[Annotations.ReservationId];
+  if (a) return a;
+  const ns = v.metadata.labels?.[Labels.PVCNamespace];
+  const name = v.metadata.labels?.[Labels.PVCName];
+  return ns && name ? `${ns}/${name}` : '';
+}
+
+/** Host node id of the consuming pod ('' when hostNode is missing: the volume then counts as remote). */
+export const volumeHostNodeId = (v: AntstorVolume): string => v.spec?.hostNode?.id ?? '';
+
+/** A volume is local to a pool when its host node is the pool's node. A missing hostNode is remote. */
+export function volumeIsLocalTo(v: AntstorVolume, poolNode: string): boolean {
+  const h = volumeHostNodeId(v);
+  return h !== '' && h === poolNode;
+}
+
+export const isDeleting = (o: KubeObject): boolean => !!o.metadata.deletionTimestamp;

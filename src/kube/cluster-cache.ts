@@ -1,0 +1,122 @@
+/**
+ * Informer-backed, in-process view of the StoragePools and AntstorVolumes in one namespace. The watcher
+ * subscribes to its events; activities read pools and volumes from it. Informers in client-node 1.x stop on
+ * any error, so each one is restarted with capped exponential backoff.
+ */
+import { EventEmitter } from 'node:events';
+import { makeInformer, type Informer, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import { GROUP, PLURAL_POOL, PLURAL_VOLUME, VERSION } from '../api/constants.js';
+import type { AntstorVolume, StoragePool } from '../api/types.js';
+import type { KubeClients } from './client.js';
+import type { Logger } from '../logger.js';
+
+export type CacheEvent<T> = { type: 'add' | 'update' | 'delete'; obj: T; old?: T };
+
+export interface ClusterCacheEvents {
+  pool: (e: CacheEvent<StoragePool>) => void;
+  volume: (e: CacheEvent<AntstorVolume>) => void;
+}
+
+// Informers hold client-node's KubernetesObject; our CRD types are applied at the boundary.
+type Inf = Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
+
+export class ClusterCache extends EventEmitter {
+  private pools?: Inf;
+  private volumes?: Inf;
+  private readonly old = new Map<string, unknown>();
+  private stopped = false;
+  private synced = { pools: false, volumes: false };
+
+  constructor(
+    private readonly clients: KubeClients,
+    readonly namespace: string,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.setMaxListeners(50);
+  }
+
+  async start(): Promise<void> {
+    this.pools = this.informer(PLURAL_POOL, 'pool');
+    this.volumes = this.informer(PLURAL_VOLUME, 'volume');
+    await Promise.all([this.startWithRetry(this.pools, 'pools'), this.startWithRetry(this.volumes, 'volumes')]);
+    this.synced = { pools: true, volumes: true };
+  }
+
+  get isSynced(): boolean {
+    return this.synced.pools && this.synced.volumes;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.allSettled([this.pools?.stop(), this.volumes?.stop()]);
+  }
+
+  listPools(): StoragePool[] {
+    return (this.pools?.list(this.namespace) ?? []) as unknown as StoragePool[];
+  }
+  listVolumes(): AntstorVolume[] {
+    return (this.volumes?.list(this.namespace) ?? []) as unknown as AntstorVolume[];
+  }
+  getPool(name: string): StoragePool | undefined {
+    return this.pools?.get(name, this.namespace) as unknown as StoragePool | undefined;
+  }
+  getVolume(name: string): AntstorVolume | undefined {
+    return this.volumes?.get(name, this.namespace) as unknown as AntstorVolume | undefined;
+  }
+
+  private informer(plural: string, kind: 'pool' | 'volume'): Inf {
+    const path = `/apis/${GROUP}/${VERSION}/namespaces/${this.namespace}/${plural}`;
+    const listFn = () =>
+      this.clients.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural }) as Promise<
+        KubernetesListObject<KubernetesObject>
+      >;
+    const inf = makeInformer<KubernetesObject>(this.clients.kc, path, listFn);
+    const key = (o: KubernetesObject) => `${kind}/${o.metadata?.name}`;
+    inf.on('add', (o) => {
+      this.old.set(key(o), o);
+      this.emit(kind, { type: 'add', obj: o });
+    });
+    inf.on('update', (o) => {
+      const old = this.old.get(key(o));
+      this.old.set(key(o), o);
+      this.emit(kind, { type: 'update', obj: o, old });
+    });
+    inf.on('delete', (o) => {
+      this.old.delete(key(o));
+      this.emit(kind, { type: 'delete', obj: o });
+    });
+    let failures = 0;
+    inf.on('connect', () => {
+      failures = 0;
+    });
+    inf.on('error', (err: unknown) => {
+      if (this.stopped) return;
+      failures++;
+      const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
+      this.log.warn(`informer ${plural} in ${this.namespace} stopped; restarting in ${delay} ms`, {
+        error: (err as Error)?.message ?? String(err),
+      });
+      setTimeout(() => {
+        if (!this.stopped) inf.start().catch(() => undefined);
+      }, delay).unref();
+    });
+    return inf;
+  }
+
+  private async startWithRetry(inf: Inf, what: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await inf.start();
+        return;
+      } catch (e) {
+        if (this.stopped) return;
+        const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+        this.log.warn(`cannot list ${what} in ${this.namespace} (retrying in ${delay} ms)`, {
+          error: (e as Error).message?.split('\n')[0],
+        });
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Reads and writes of StoragePools and AntstorVolumes, with optimistic concurrency (resourceVersion in every
+ * merge patch that touches finalizers or the binding) and events. Every error names the object.
+ */
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { API_VERSION, GROUP, KIND_POOL, KIND_VOLUME, PLURAL_POOL, PLURAL_VOLUME, VERSION } from '../api/constants.js';
+import type { AntstorVolume, KubeObject, StoragePool } from '../api/types.js';
+import type { KubeClients } from './client.js';
+import { describeKubeError, isConflict, isNotFound } from './errors.js';
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export class KubeResources {
+  constructor(private readonly c: KubeClients) {}
+
+  async getVolume(namespace: string, name: string): Promise<AntstorVolume | undefined> {
+    return this.get<AntstorVolume>(PLURAL_VOLUME, KIND_VOLUME, namespace, name);
+  }
+
+  async getPool(namespace: string, name: string): Promise<StoragePool | undefined> {
+    return this.get<StoragePool>(PLURAL_POOL, KIND_POOL, namespace, name);
+  }
+
+  private async get<T>(plural: string, kind: string, namespace: string, name: string): Promise<T | undefined> {
+    try {
+      return (await this.c.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name })) as T;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw describeKubeError('get', `${kind} ${namespace}/${name}`, e);
+    }
+  }
+
+  /** Merge-patches the main resource. Returns undefined when the object is gone. Throws on conflict. */
+  async patchVolume(namespace: string, name: string, body: object): Promise<AntstorVolume | undefined> {
+    return this.patch<AntstorVolume>(PLURAL_VOLUME, KIND_VOLUME, namespace, name, body, false);
+  }
+
+  async patchVolumeStatus(namespace: string, name: string, status: object): Promise<AntstorVolume | undefined> {
+    return this.patch<AntstorVolume>(PLURAL_VOLUME, KIND_VOLUME, namespace, name, { status }, true);
+  }
+
+  async patchPool(namespace: string, name: string, body: object): Promise<StoragePool | undefined> {
+    return this.patch<StoragePool>(PLURAL_POOL, KIND_POOL, namespace, name, body, false);
+  }
+
+  async patchPoolStatus(namespace: string, name: string, status: object): Promise<StoragePool | undefined> {
+    return this.patch<StoragePool>(PLURAL_POOL, KIND_POOL, namespace, name, { status }, true);
+  }
+
+  private async patch<T>(
+    plural: string,
+    kind: string,
+    namespace: string,
+    name: string,
+    body: object,
+    status: boolean,
+  ): Promise<T | undefined> {
+    const args = { group: GROUP, version: VERSION, namespace, plural, name, body, fieldManager: 'disk-controller' };
+    try {
+      return (await (status
+        ? this.c.custom.patchNamespacedCustomObjectStatus(args, mergePatch)
+        : this.c.custom.patchNamespacedCustomObject(args, mergePatch))) as T;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      if (isConflict(e)) throw new ConflictError(`${kind} ${namespace}/${name} changed while patching; retry`);
+      throw describeKubeError(status ? 'patch status of' : 'patch', `${kind} ${namespace}/${name}`, e);
+    }
+  }
+
+  /**
+   * Read-modify-write with optimistic concurrency: `mutate` returns the merge patch for the fresh object (or
+   * null for "nothing to do"); the patch carries the object's resourceVersion and is retried on conflict.
+   */
+  async updateVolume(
+    namespace: string,
+    name: string,
+    mutate: (v: AntstorVolume) => Record<string, unknown> | null,
+    attempts = 5,
+  ): Promise<{ obj?: AntstorVolume; changed: boolean }> {
+    for (let i = 0; ; i++) {
+      const v = await this.getVolume(namespace, name);
+      if (!v) return { changed: false };
+      const patch = mutate(v);
+      if (!patch) return { obj: v, changed: false };
+      const meta = (patch['metadata'] ?? {}) as Record<string, unknown>;
+      try {
+        const out = await this.patchVolume(namespace, name, {
+          ...patch,
+          metadata: { ...meta, resourceVersion: v.metadata.resourceVersion },
+        });
+        return out ? { obj: out, changed: true } : { changed: false };
+      } catch (e) {
+        if (!(e instanceof ConflictError) || i + 1 >= attempts) throw e;
+      }
+    }
+  }
+
+  /** Records a Kubernetes Event on an object (best effort for the caller: errors are returned, not thrown). */
+  async recordEvent(
+    obj: KubeObject & { kind?: string },
+    kind: string,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+  ): Promise<Error | undefined> {
+    const ns = obj.metadata.namespace ?? 'default';
+    const now = new Date();
+    try {
+      await this.c.core.createNamespacedEvent({
+        namespace: ns,
+        body: {
+          metadata: { generateName: `${obj.metadata.name}.`, namespace: ns },
+          involvedObject: {
+            apiVersion: API_VERSION,
+            kind,
+            name: obj.metadata.name,
+            namespace: ns,
+            uid: obj.metadata.uid,
+            resourceVersion: obj.metadata.resourceVersion,
+          },
+          reason,
+          message: message.slice(0, 1024),
+          type,
+          count: 1,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          source: { component: 'disk-controller' },
+          reportingComponent: 'disk-controller',
+        },
+      });
+      return undefined;
+    } catch (e) {
+      return describeKubeError('create event on', `${kind} ${ns}/${obj.metadata.name}`, e);
+    }
+  }
+}
+
+export class ConflictError extends Error {
+  override name = 'ConflictError';
+}

@@ -1,0 +1,134 @@
+/**
+ * runOperator: the Disk-Controller process. One Temporal worker (workflows + activities), one informer-backed
+ * cluster cache of the namespace, and the watcher that feeds workflows. Any number of replicas may run.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities } from './activities/index.js';
+import type { ControllerConfig } from './config/controller-config.js';
+import { ClusterCache } from './kube/cluster-cache.js';
+import { makeClients } from './kube/client.js';
+import { KubeResources } from './kube/resources.js';
+import type { Logger } from './logger.js';
+import { resolveChain } from './scheduler/chain.js';
+import { Watcher } from './watcher/watcher.js';
+import { DEFAULT_TIMINGS, TASK_QUEUE_DEFAULT, type Timings } from './workflows/messages.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
+
+export interface TemporalTarget {
+  address: string;
+  namespace: string;
+  /** Paths of PEM files for TLS / mTLS (read here, never logged). */
+  tls?: { caPath?: string; certPath?: string; keyPath?: string; serverName?: string };
+}
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  /** Namespace that holds the StoragePools and AntstorVolumes (LiteIO: obnvmf). */
+  namespace: string;
+  temporal: TemporalTarget;
+  taskQueue?: string;
+  config: ControllerConfig;
+  timings?: Partial<Timings>;
+  log: Logger;
+  /** Run the watcher (default true). Workers-only replicas can turn it off. */
+  watch?: boolean;
+  /** A prebuilt workflow bundle (tests and production images); otherwise workflows are bundled at start. */
+  workflowBundle?: WorkflowBundleWithSourceMap | { codePath: string };
+  /** host:port for /healthz and /readyz; undefined = no probe server. */
+  probeAddr?: string;
+  maxCachedWorkflows?: number;
+}
+
+export interface RunningOperator {
+  client: Client;
+  cache: ClusterCache;
+  watcher?: Watcher;
+  worker: Worker;
+  taskQueue: string;
+  timings: Timings;
+  probeServer?: Server;
+  /** Stops watcher, worker, informers and connections. */
+  stop(): Promise<void>;
+}
+
+function tlsOptions(t: TemporalTarget) {
+  if (!t.tls) return undefined;
+  const read = (p?: string) => (p ? readFileSync(p) : undefined);
+  const cert = read(t.tls.certPath);
+  const key = read(t.tls.keyPath);
+  return {
+    ...(t.tls.caPath ? { serverRootCACertificate: read(t.tls.caPath) } : {}),
+    ...(t.tls.serverName ? { serverNameOverride: t.tls.serverName } : {}),
+    ...(cert && key ? { clientCertPair: { crt: cert, key } } : {}),
+  };
+}
+
+export async function runOperator(o: OperatorOptions): Promise<RunningOperator> {
+  const taskQueue = o.taskQueue ?? TASK_QUEUE_DEFAULT;
+  const timings: Timings = { ...DEFAULT_TIMINGS, ...o.timings };
+  const chain = resolveChain(o.config.scheduler); // unknown filter/priority names fail startup here
+  const tls = tlsOptions(o.temporal);
+  const log = o.log.child({ component: 'operator', namespace: o.namespace });
+
+  const connection = await Connection.connect({ address: o.temporal.address, ...(tls ? { tls } : {}) }).catch((e) => {
+    throw new Error(`Temporal at ${o.temporal.address}: cannot connect: ${(e as Error).message.split('\n')[0]}`);
+  });
+  const client = new Client({ connection, namespace: o.temporal.namespace });
+  const native = await NativeConnection.connect({ address: o.temporal.address, ...(tls ? { tls } : {}) });
+
+  const clients = makeClients(o.kubeConfig);
+  const cache = new ClusterCache(clients, o.namespace, log);
+  const kube = new KubeResources(clients);
+  const activities = createActivities({ kube, cache, temporal: client, taskQueue, config: o.config, chain, timings, log });
+
+  const worker = await Worker.create({
+    connection: native,
+    namespace: o.temporal.namespace,
+    taskQueue,
+    activities,
+    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    maxCachedWorkflows: o.maxCachedWorkflows ?? 2000,
+    shutdownGraceTime: '10s',
+  });
+
+  const watcher = o.watch === false ? undefined : new Watcher(cache, client, { taskQueue, timings }, log);
+  watcher?.start();
+  const workerRun = worker.run();
+  workerRun.catch((e) => log.error('worker stopped with an error', { error: (e as Error).message }));
+  await cache.start();
+  log.info('operator running', { taskQueue, temporal: o.temporal.address, temporalNamespace: o.temporal.namespace });
+
+  let probeServer: Server | undefined;
+  if (o.probeAddr) {
+    const [host, port] = o.probeAddr.includes(':') ? o.probeAddr.split(':') : ['0.0.0.0', o.probeAddr];
+    probeServer = createServer((req, res) => {
+      const state = worker.getState();
+      const live = state !== 'FAILED' && state !== 'STOPPED';
+      const ready = state === 'RUNNING' && cache.isSynced;
+      const ok = req.url?.startsWith('/readyz') ? ready : req.url?.startsWith('/healthz') ? live : false;
+      res.writeHead(ok ? 200 : req.url?.match(/^\/(healthz|readyz)/) ? 503 : 404, { 'content-type': 'text/plain' });
+      res.end(ok ? 'ok' : `worker ${state}, cache ${cache.isSynced ? 'synced' : 'syncing'}`);
+    });
+    await new Promise<void>((r) => probeServer!.listen(Number(port), host || '0.0.0.0', r));
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      watcher?.stop();
+      probeServer?.close();
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun.catch(() => undefined);
+      await cache.stop();
+      await native.close().catch(() => undefined);
+      await connection.close().catch(() => undefined);
+    })());
+
+  return { client, cache, watcher, worker, taskQueue, timings, probeServer, stop };
+}

@@ -1,0 +1,195 @@
+/**
+ * The filter chain and priority calculator (LiteIO's FilterChain.MatchAll + PriorityCalculator.GetFirstByScore),
+ * returning a compact, deterministic placement decision that explains itself.
+ */
+import { Annotations, NoStoragePoolAvailable, Reasons } from '../api/constants.js';
+import { poolNodeId } from '../api/objects.js';
+import type { AntstorVolume } from '../api/types.js';
+import type { SchedulerConfig } from './config.js';
+import type { PredicateFunc, PriorityFunc } from './filter-types.js';
+import { parseLabelSelector } from './label-selector.js';
+import { freeBytes, nodeId, type PoolNode } from './pool-node.js';
+import { getFilter, getPriority } from './registry.js';
+
+export interface FilterStat {
+  filter: string;
+  /** Pools that entered this filter. */
+  in: number;
+  /** Rejections by reason. */
+  rejected: Record<string, number>;
+  /** Up to three rejected pool names per reason, so a person can look one up. */
+  examples: Record<string, string[]>;
+}
+
+export interface Candidate {
+  pool: string;
+  score: number;
+  scores: Record<string, number>;
+  freeBytes: number;
+}
+
+export interface PlacementDecision {
+  /** Total pools considered. */
+  pools: number;
+  filters: FilterStat[];
+  /** Qualified pools in placement order (best first), at most `maxCandidates`. */
+  candidates: Candidate[];
+  qualified: number;
+  /** Rejections by reason over all filters. */
+  reasons: Record<string, number>;
+  /** Set when the volume cannot be scheduled at all: `NoStoragePoolAvailable: …` or an `Invalid…` error. */
+  error?: string;
+  /** Set when obnvmf/selected-tgt-node chose the pool and no filter ran. */
+  override?: string;
+}
+
+export interface ResolvedChain {
+  filters: { name: string; fn: PredicateFunc }[];
+  priorities: { name: string; weight: number; fn: PriorityFunc }[];
+}
+
+/** Resolves the configured names; an unknown name is an error that names it (LiteIO skips it silently). */
+export function resolveChain(cfg: SchedulerConfig): ResolvedChain {
+  const filters = cfg.filters.map((name) => {
+    const fn = getFilter(name);
+    if (!fn) throw new Error(`config scheduler.filters: unknown filter "${name}" (register it with registerFilter)`);
+    return { name, fn };
+  });
+  const priorities = cfg.priorities.map(({ name, weight }) => {
+    const fn = getPriority(name);
+    if (!fn)
+      throw new Error(`config scheduler.priorities: unknown priority "${name}" (register it with registerPriority)`);
+    return { name, weight, fn };
+  });
+  return { filters, priorities };
+}
+
+/** `NoStoragePoolAvailable: PoolFreeSize: 3, PoolUnschedulable: 2` — most frequent first, then by name. */
+export function formatNoPoolMessage(reasons: Record<string, number>): string {
+  const parts = Object.entries(reasons)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .map(([r, c]) => `${r}: ${c}`);
+  return parts.length ? `${NoStoragePoolAvailable}: ${parts.join(', ')}` : `${NoStoragePoolAvailable}: no pools`;
+}
+
+/** Problems that make a volume unschedulable whatever the pools are. Returns '' when it is fine. */
+export function validateVolumeForScheduling(vol: AntstorVolume): string {
+  const name = `AntstorVolume ${vol.metadata.namespace}/${vol.metadata.name}`;
+  if (!vol.spec) return `InvalidVolume: ${name}: spec is missing`;
+  if (!vol.spec.uuid) return `InvalidVolume: ${name}: spec.uuid is empty`;
+  if (!(typeof vol.spec.sizeByte === 'number' && vol.spec.sizeByte > 0))
+    return `InvalidVolume: ${name}: spec.sizeByte must be a positive number of bytes, got ${JSON.stringify(vol.spec.sizeByte)}`;
+  for (const key of [Annotations.PoolLabelSelector, Annotations.NodeLabelSelector]) {
+    const sel = vol.metadata.annotations?.[key];
+    if (sel === undefined) continue;
+    try {
+      parseLabelSelector(sel);
+    } catch (e) {
+      return `${Reasons.InvalidSelector}: ${name}: annotation ${key}: ${(e as Error).message}`;
+    }
+  }
+  return '';
+}
+
+export interface ScheduleOptions {
+  maxCandidates?: number;
+}
+
+/** Runs validation, the override, the filters and the priorities. Pure and deterministic. */
+export function schedule(
+  cfg: SchedulerConfig,
+  chain: ResolvedChain,
+  nodes: PoolNode[],
+  vol: AntstorVolume,
+  opts: ScheduleOptions = {},
+): PlacementDecision {
+  const maxCandidates = opts.maxCandidates ?? 8;
+  const sorted = [...nodes].sort((a, b) => (nodeId(a) < nodeId(b) ? -1 : nodeId(a) > nodeId(b) ? 1 : 0));
+  const decision: PlacementDecision = { pools: sorted.length, filters: [], candidates: [], qualified: 0, reasons: {} };
+
+  const invalid = validateVolumeForScheduling(vol);
+  if (invalid) {
+    decision.error = invalid;
+    return decision;
+  }
+
+  const selected = vol.metadata.annotations?.[Annotations.SelectedTgtNode];
+  if (selected) {
+    decision.override = selected;
+    const n = sorted.find((x) => nodeId(x) === selected);
+    if (!n) {
+      decision.error = `${NoStoragePoolAvailable}: annotation ${Annotations.SelectedTgtNode}=${selected} names no known pool`;
+      return decision;
+    }
+    decision.qualified = 1;
+    decision.candidates = [{ pool: poolNodeId(n.pool), score: 0, scores: {}, freeBytes: freeBytes(n) }];
+    return decision;
+  }
+
+  let survivors = sorted;
+  for (const f of chain.filters) {
+    const stat: FilterStat = { filter: f.name, in: survivors.length, rejected: {}, examples: {} };
+    const next: PoolNode[] = [];
+    for (const n of survivors) {
+      let reason = '';
+      const ctx = { config: cfg, addReason: (r: string) => void (reason ||= r) };
+      let ok: boolean;
+      try {
+        ok = f.fn(ctx, n, vol);
+      } catch {
+        ok = false;
+        reason = `FilterError(${f.name})`;
+      }
+      if (ok) {
+        next.push(n);
+        continue;
+      }
+      reason ||= f.name;
+      stat.rejected[reason] = (stat.rejected[reason] ?? 0) + 1;
+      decision.reasons[reason] = (decision.reasons[reason] ?? 0) + 1;
+      const ex = (stat.examples[reason] ??= []);
+      if (ex.length < 3) ex.push(nodeId(n));
+    }
+    decision.filters.push(stat);
+    survivors = next;
+  }
+
+  decision.qualified = survivors.length;
+  if (survivors.length === 0) {
+    decision.error = formatNoPoolMessage(decision.reasons);
+    return decision;
+  }
+
+  const scored: Candidate[] = survivors.map((n) => {
+    const scores: Record<string, number> = {};
+    let score = 0;
+    for (const p of chain.priorities) {
+      let s = 0;
+      try {
+        s = p.fn({ config: cfg }, n, vol);
+      } catch {
+        s = 0;
+      }
+      if (!Number.isFinite(s)) s = 0;
+      scores[p.name] = s;
+      score += s * p.weight;
+    }
+    return { pool: nodeId(n), score, scores, freeBytes: freeBytes(n) };
+  });
+  // Deterministic tie-break (LiteIO's is random): higher score, then more free bytes, then pool name.
+  scored.sort(
+    (a, b) => b.score - a.score || b.freeBytes - a.freeBytes || (a.pool < b.pool ? -1 : a.pool > b.pool ? 1 : 0),
+  );
+  decision.candidates = scored.slice(0, maxCandidates);
+  return decision;
+}
+
+/** One line for status.msg and events: the chosen pool, or the error. */
+export function summarizeDecision(d: PlacementDecision, chosen?: string): string {
+  if (d.error) return d.error;
+  if (d.override) return `placed on ${chosen ?? d.override} by annotation ${Annotations.SelectedTgtNode}`;
+  const rej = Object.entries(d.reasons)
+    .map(([r, c]) => `${r}: ${c}`)
+    .join(', ');
+  return `placed on ${chosen ?? d.candidates[0]?.pool} (${d.qualified}/${d.pools} pools qualified${rej ? `; rejected ${rej}` : ''})`;
+}

@@ -1,0 +1,117 @@
+/** LiteIO's built-in filters: Basic, Affinity, MinLocalStorage (scheduler/filter/*.go), same order and reasons. */
+import { Annotations, Reasons } from '../api/constants.js';
+import {
+  poolAvailableBytes,
+  poolIsSchedulable,
+  volumeHostNodeId,
+  volumeIsLocalTo,
+  volumeTotalBytes,
+} from '../api/objects.js';
+import type { AntstorVolume, NodeAffinity } from '../api/types.js';
+import type { FilterContext, PredicateFunc } from './filter-types.js';
+import { matchSelector, parseLabelSelector } from './label-selector.js';
+import { matchNodeSelectorTerms } from './node-affinity.js';
+import { allocatedRemoteBytes, freeBytes, nodeId, remoteVolumesCount, type PoolNode } from './pool-node.js';
+
+const reject = (ctx: FilterContext, reason: string): false => {
+  ctx.addReason(reason);
+  return false;
+};
+
+function spdkConditionOk(n: PoolNode): boolean {
+  return (n.pool.status?.conditions ?? []).some((c) => c.type === 'Spdk' && c.status === 'OK');
+}
+
+/** Basic: every check in LiteIO's order (liteio.md §7.3). */
+export const basicFilter: PredicateFunc = (ctx, n, vol) => {
+  if (!poolIsSchedulable(n.pool)) return reject(ctx, Reasons.PoolUnschedulable);
+
+  const resvId = vol.metadata.annotations?.[Annotations.ReservationId];
+  if (resvId) {
+    // Reservation short-circuit: a matching reservation skips the remaining Basic checks, as in LiteIO.
+    if (freeBytes(n) < 0) return reject(ctx, Reasons.PoolFreeSize);
+    const r = n.reservations.find((x) => x.id === resvId);
+    if (!r) return reject(ctx, Reasons.ReservationNotMatch);
+    if (r.size < (vol.spec.sizeByte || 0)) return reject(ctx, Reasons.ReservationTooSmall);
+    return true;
+  }
+
+  // LiteIO compares sizeByte only; we count the volume's snapshot reserve too, as stored volumes are counted.
+  if (freeBytes(n) < volumeTotalBytes(vol)) return reject(ctx, Reasons.PoolFreeSize);
+
+  const tgtOk = spdkConditionOk(n);
+  if (!tgtOk && n.pool.spec.spdkLVStore?.name) return reject(ctx, Reasons.SpdkUnhealthy);
+
+  const poolNode = nodeId(n);
+  if (!volumeIsLocalTo(vol, poolNode)) {
+    if (remoteVolumesCount(n, ctx.config.remoteIgnoreAnnoSelector) >= ctx.config.maxRemoteVolumeCount)
+      return reject(ctx, Reasons.RemoteVolMaxCount);
+    // Remote access needs a healthy SPDK target even on an LVM pool.
+    if (!tgtOk) return reject(ctx, Reasons.SpdkUnhealthy);
+  }
+
+  const host = volumeHostNodeId(vol);
+  const pos = vol.spec.positionAdvice;
+  if (pos === 'MustLocal' && poolNode !== host) return reject(ctx, Reasons.PositionNotMatch);
+  if (pos === 'MustRemote' && poolNode === host) return reject(ctx, Reasons.PositionNotMatch);
+
+  if (vol.spec.type === 'SpdkLVol' && !n.pool.spec.spdkLVStore?.uuid) return reject(ctx, Reasons.VolTypeNotMatch);
+  if (vol.spec.type === 'KernelLVol' && !n.pool.spec.kernelLvm?.vgUUID) return reject(ctx, Reasons.VolTypeNotMatch);
+  return true;
+};
+
+function affinityTerms(a: NodeAffinity | null | undefined) {
+  return a?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+}
+
+function selectorMatches(
+  ctx: FilterContext,
+  sel: string | undefined,
+  labels: Record<string, string> | undefined,
+  reason: string,
+): boolean {
+  if (sel === undefined) return true;
+  let reqs;
+  try {
+    reqs = parseLabelSelector(sel);
+  } catch {
+    // LiteIO logs and passes; we refuse to place on a selector we cannot read.
+    return reject(ctx, Reasons.InvalidSelector);
+  }
+  return matchSelector(reqs, labels) || reject(ctx, reason);
+}
+
+function termsMatch(
+  ctx: FilterContext,
+  terms: ReturnType<typeof affinityTerms>,
+  name: string,
+  labels: Record<string, string> | undefined,
+  reason: string,
+): boolean {
+  if (!terms) return true;
+  try {
+    return matchNodeSelectorTerms(terms, name, labels) || reject(ctx, reason);
+  } catch {
+    return reject(ctx, reason);
+  }
+}
+
+/** Affinity: nodeAffinity, node-label-selector, poolAffinity, pool-label-selector (liteio.md §7.4). */
+export const affinityFilter: PredicateFunc = (ctx, n, vol) => {
+  const info = n.pool.spec.nodeInfo ?? { id: '' };
+  const annos = vol.metadata.annotations ?? {};
+  return (
+    termsMatch(ctx, affinityTerms(vol.spec.nodeAffinity), info.id, info.labels, Reasons.NodeAffinity) &&
+    selectorMatches(ctx, annos[Annotations.NodeLabelSelector], info.labels, Reasons.NodeAffinity) &&
+    termsMatch(ctx, affinityTerms(vol.spec.poolAffinity), '', n.pool.metadata.labels, Reasons.PoolAffinity) &&
+    selectorMatches(ctx, annos[Annotations.PoolLabelSelector], n.pool.metadata.labels, Reasons.PoolAffinity)
+  );
+};
+
+/** MinLocalStorage: a remote volume may not push the pool's local share below minLocalStoragePct. */
+export const minLocalStorageFilter: PredicateFunc = (ctx, n, vol: AntstorVolume) => {
+  if (volumeIsLocalTo(vol, nodeId(n))) return true;
+  const avail = poolAvailableBytes(n.pool);
+  const pct = ((avail - allocatedRemoteBytes(n) - (vol.spec.sizeByte || 0)) / avail) * 100;
+  return !(pct < ctx.config.minLocalStoragePct) || reject(ctx, Reasons.LocalStorageTooLow);
+};

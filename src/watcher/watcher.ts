@@ -1,0 +1,190 @@
+/**
+ * The watcher: turns StoragePool and AntstorVolume events into `signalWithStart` calls on one workflow per
+ * object. Signals carry only the resourceVersion; the workflow loads the object itself. When capacity may
+ * have appeared (a pool changed, a volume went away), it tells the unschedulable volumes to try again.
+ * Safe to run in several replicas: starts are idempotent by workflow id and signals only trigger a reload.
+ */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { volumeTotalBytes } from '../api/objects.js';
+import type { AntstorVolume, StoragePool } from '../api/types.js';
+import type { CacheEvent, ClusterCache } from '../kube/cluster-cache.js';
+import type { Logger } from '../logger.js';
+import {
+  poolEventSignal,
+  poolStartOptions,
+  retryPlacementSignal,
+  SA_PHASE,
+  SA_VOLUME,
+  volumeEventSignal,
+  volumeWorkflowId,
+  type ObjectEvent,
+  type Timings,
+  type VolumeWorkflowInput,
+} from '../workflows/messages.js';
+import { KeyedQueue } from './keyed-queue.js';
+
+export interface WatcherOptions {
+  taskQueue: string;
+  timings: Timings;
+  /** Delay that coalesces bursts of capacity changes into one retry fan-out (ms). */
+  retryDebounceMs?: number;
+}
+
+type Work =
+  | { kind: 'pool'; name: string; ev: ObjectEvent }
+  | { kind: 'volume'; name: string; uid: string; ev: ObjectEvent }
+  | { kind: 'retry'; name: string; uid: string; reason: string };
+
+/** Fields whose change can turn an unschedulable volume into a schedulable one. */
+function poolCapacityKey(p: StoragePool): string {
+  return JSON.stringify([
+    p.status?.status,
+    p.status?.capacity,
+    p.status?.conditions,
+    p.metadata.labels,
+    p.spec?.nodeInfo,
+    p.spec?.kernelLvm?.bytes,
+    p.spec?.kernelLvm?.reservedLVol,
+    p.spec?.kernelLvm?.vgUUID,
+    p.spec?.spdkLVStore,
+    p.metadata.deletionTimestamp,
+  ]);
+}
+
+export class Watcher {
+  private readonly queue: KeyedQueue<Work>;
+  private retryTimer?: NodeJS.Timeout;
+  private retryReasons = new Set<string>();
+  private readonly onPool = (e: CacheEvent<StoragePool>) => this.poolEvent(e);
+  private readonly onVolume = (e: CacheEvent<AntstorVolume>) => this.volumeEvent(e);
+  signalsSent = 0;
+
+  constructor(
+    private readonly cache: ClusterCache,
+    private readonly client: Client,
+    private readonly opts: WatcherOptions,
+    private readonly log: Logger,
+  ) {
+    this.queue = new KeyedQueue<Work>(
+      (key, w) => this.process(w),
+      (key, err, retryIn) =>
+        this.log.warn(`signal for ${key} failed; retrying in ${retryIn} ms`, { error: (err as Error)?.message ?? String(err) }),
+      16,
+    );
+  }
+
+  /** Subscribes to the cache. Call before cache.start() so the initial list is seen as adds. */
+  start(): void {
+    this.cache.on('pool', this.onPool);
+    this.cache.on('volume', this.onVolume);
+  }
+
+  stop(): void {
+    this.cache.off('pool', this.onPool);
+    this.cache.off('volume', this.onVolume);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.queue.close();
+  }
+
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  private get ns(): string {
+    return this.cache.namespace;
+  }
+
+  private poolEvent(e: CacheEvent<StoragePool>): void {
+    const name = e.obj.metadata.name!;
+    const rv = e.obj.metadata.resourceVersion ?? '';
+    this.queue.add(`pool/${name}`, { kind: 'pool', name, ev: { resourceVersion: rv, ...(e.type === 'delete' ? { deleted: true } : {}) } });
+    if (e.type !== 'update' || poolCapacityKey(e.obj) !== poolCapacityKey(e.old as StoragePool)) this.scheduleRetry(`pool ${name} changed`);
+  }
+
+  private volumeEvent(e: CacheEvent<AntstorVolume>): void {
+    const v = e.obj;
+    const name = v.metadata.name!;
+    const uid = v.metadata.uid!;
+    const rv = v.metadata.resourceVersion ?? '';
+    this.queue.add(`volume/${name}/${uid}`, {
+      kind: 'volume',
+      name,
+      uid,
+      ev: { resourceVersion: rv, ...(e.type === 'delete' ? { deleted: true } : {}) },
+    });
+    if (e.type === 'delete' && v.spec?.targetNodeId) this.scheduleRetry(`volume ${name} released ${v.spec.targetNodeId}`);
+    if (e.type === 'update') {
+      const old = e.old as AntstorVolume | undefined;
+      // Unbound, or shrunk (allocated-bytes written by the agent): bytes came free.
+      if (old?.spec?.targetNodeId && !v.spec?.targetNodeId) this.scheduleRetry(`volume ${name} unbound`);
+      else if (old && v.spec?.targetNodeId && volumeTotalBytes(v) < volumeTotalBytes(old)) this.scheduleRetry(`volume ${name} shrank`);
+    }
+  }
+
+  private scheduleRetry(reason: string): void {
+    this.retryReasons.add(reason);
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      const reasons = [...this.retryReasons];
+      this.retryReasons.clear();
+      const reasonText = reasons.length > 3 ? `${reasons.slice(0, 3).join('; ')} and ${reasons.length - 3} more` : reasons.join('; ');
+      for (const v of this.cache.listVolumes()) {
+        if (v.spec?.targetNodeId || v.metadata.deletionTimestamp) continue;
+        this.queue.add(`retry/${v.metadata.name}/${v.metadata.uid}`, {
+          kind: 'retry',
+          name: v.metadata.name!,
+          uid: v.metadata.uid!,
+          reason: reasonText,
+        });
+      }
+    }, this.opts.retryDebounceMs ?? 250);
+    this.retryTimer.unref();
+  }
+
+  private async process(w: Work): Promise<void> {
+    const wf = this.client.workflow;
+    if (w.kind === 'pool') {
+      const ref = { namespace: this.ns, name: w.name };
+      const start = poolStartOptions(this.opts, ref);
+      if (w.ev.deleted) return this.signalIfRunning(start.workflowId, () => wf.getHandle(start.workflowId).signal(poolEventSignal, w.ev));
+      await wf.signalWithStart('poolWorkflow', {
+        ...start,
+        signal: poolEventSignal,
+        signalArgs: [w.ev],
+      });
+      this.signalsSent++;
+      return;
+    }
+    const ref = { namespace: this.ns, name: w.name, uid: w.uid };
+    const id = volumeWorkflowId(ref);
+    if (w.kind === 'retry') {
+      return this.signalIfRunning(id, () => wf.getHandle(id).signal(retryPlacementSignal, { reason: w.reason }));
+    }
+    if (w.ev.deleted) return this.signalIfRunning(id, () => wf.getHandle(id).signal(volumeEventSignal, w.ev));
+    const input: VolumeWorkflowInput = { ref, timings: this.opts.timings };
+    await wf.signalWithStart('volumeWorkflow', {
+      workflowId: id,
+      taskQueue: this.opts.taskQueue,
+      args: [input],
+      signal: volumeEventSignal,
+      signalArgs: [w.ev],
+      staticSummary: `AntstorVolume ${ref.namespace}/${ref.name}: placement and lifecycle`,
+      typedSearchAttributes: [
+        { key: SA_VOLUME, value: `${ref.namespace}/${ref.name}` },
+        { key: SA_PHASE, value: 'Pending' },
+      ],
+    });
+    this.signalsSent++;
+  }
+
+  private async signalIfRunning(id: string, send: () => Promise<void>): Promise<void> {
+    try {
+      await send();
+      this.signalsSent++;
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError) return; // nothing running for it: nothing to tell
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,3 @@
+/** Workflow entry point for the worker bundle. */
+export { volumeWorkflow } from './volume.js';
+export { poolWorkflow } from './pool.js';

@@ -1,0 +1,155 @@
+/**
+ * Signals, updates, queries, search attributes and the payload types shared by workflows, activities and the
+ * watcher. Pure: imported by workflow code, so it must not import anything with I/O.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { PlacementDecision } from '../scheduler/chain.js';
+import type { DriftReport, LedgerBinding, LedgerPolicy, LedgerPoolInfo, LedgerState, ReserveRequest, ReserveResult } from '../scheduler/ledger.js';
+
+export const TASK_QUEUE_DEFAULT = 'disk-controller';
+
+// ---- search attributes (registered on the dev server by the harness / `dev`, and by deploy/temporal-setup) ----
+export const SA_VOLUME = defineSearchAttributeKey('AntstorVolume', SearchAttributeType.KEYWORD);
+export const SA_POOL = defineSearchAttributeKey('StoragePool', SearchAttributeType.KEYWORD);
+export const SA_NODE = defineSearchAttributeKey('TargetNode', SearchAttributeType.KEYWORD);
+export const SA_PHASE = defineSearchAttributeKey('PlacementPhase', SearchAttributeType.KEYWORD);
+export const SEARCH_ATTRIBUTES = [SA_VOLUME, SA_POOL, SA_NODE, SA_PHASE];
+
+// ---- identities ----
+export interface ObjectRef {
+  namespace: string;
+  name: string;
+}
+export interface VolumeRef extends ObjectRef {
+  uid: string;
+}
+
+export const volumeWorkflowId = (r: VolumeRef): string => `volume/${r.namespace}/${r.name}/${r.uid}`;
+export const poolWorkflowId = (r: ObjectRef): string => `pool/${r.namespace}/${r.name}`;
+
+/** What the watcher sends: identity is the workflow id; the payload is only the resourceVersion. */
+export interface ObjectEvent {
+  resourceVersion: string;
+  /** The watcher saw the object disappear. */
+  deleted?: boolean;
+}
+
+/** Timings, carried as workflow input so tests can shorten them and workflows stay deterministic. */
+export interface Timings {
+  /** Slow fallback retry of an unschedulable volume (ms). */
+  unschedulableRetryMs: number;
+  /** Period of the pool's ledger-vs-API drift check (ms). */
+  driftCheckMs: number;
+  /** A ledger entry younger than this is never dropped by drift repair (ms). */
+  driftGraceMs: number;
+  /** How often a placement re-filters after every candidate refused it, before reporting (count). */
+  placementRounds: number;
+}
+
+export const DEFAULT_TIMINGS: Timings = {
+  unschedulableRetryMs: 60_000,
+  driftCheckMs: 10 * 60_000,
+  driftGraceMs: 10 * 60_000,
+  placementRounds: 3,
+};
+
+// ---- volume workflow ----
+export interface VolumeWorkflowInput {
+  ref: VolumeRef;
+  timings: Timings;
+  /** Carried across continue-as-new. */
+  state?: VolumeCarryState;
+}
+
+export type VolumePhase = 'Pending' | 'Placing' | 'Bound' | 'Unschedulable' | 'Invalid' | 'Deleting' | 'Deleted';
+
+export interface PlacementAttempt {
+  pool: string;
+  accepted: boolean;
+  reason?: string;
+}
+
+/** The placement record: candidates, rejections by filter and reason, scores, ledger answers, the result. */
+export interface PlacementRecord {
+  volume: string;
+  phase: VolumePhase;
+  pool?: string;
+  decision?: PlacementDecision;
+  attempts: PlacementAttempt[];
+  message?: string;
+  /** Number of filter passes run for this volume. */
+  passes: number;
+}
+
+export interface VolumeCarryState {
+  record: PlacementRecord;
+  lastResourceVersion: string;
+}
+
+export const volumeEventSignal = defineSignal<[ObjectEvent]>('volumeEvent');
+/** Capacity may have changed somewhere: an unschedulable volume should try again now. */
+export const retryPlacementSignal = defineSignal<[{ reason: string }]>('retryPlacement');
+export const placementQuery = defineQuery<PlacementRecord>('placement');
+
+// ---- pool workflow ----
+export interface PoolWorkflowInput {
+  ref: ObjectRef;
+  timings: Timings;
+  ledger?: LedgerState;
+}
+
+export interface PoolView {
+  info: LedgerPoolInfo;
+  policy: LedgerPolicy;
+  nodeId: string;
+  resourceVersion: string;
+}
+
+export interface LedgerView {
+  pool: string;
+  info?: LedgerPoolInfo;
+  freeBytes: number;
+  boundBytes: number;
+  bindings: LedgerBinding[];
+  lastDrift?: DriftReport & { at: string };
+}
+
+export const poolEventSignal = defineSignal<[ObjectEvent]>('poolEvent');
+export const reserveUpdate = defineUpdate<ReserveResult, [ReserveRequest]>('reserve');
+export const releaseSignal = defineSignal<[{ uid: string }]>('release');
+export const ledgerQuery = defineQuery<LedgerView>('ledger');
+
+// ---- activity payloads ----
+export interface VolumeView {
+  exists: boolean;
+  /** The object with this name has another uid: this workflow's volume is gone. */
+  replaced?: boolean;
+  resourceVersion?: string;
+  deleting?: boolean;
+  stopReconcile?: boolean;
+  targetNodeId?: string;
+  poolNamespace?: string;
+  finalizers?: string[];
+  /** Label and in-state finalizer already match targetNodeId. */
+  bindingComplete?: boolean;
+  statusMsg?: string;
+}
+
+export interface ReserveOnPoolInput {
+  volume: VolumeRef;
+  pool: ObjectRef;
+  adopt?: boolean;
+}
+
+/** Start options of a pool's workflow, shared by the watcher (signalWithStart) and reserve (update-with-start). */
+export function poolStartOptions(o: { taskQueue: string; timings: Timings }, pool: ObjectRef) {
+  const input: PoolWorkflowInput = { ref: pool, timings: o.timings };
+  return {
+    workflowId: poolWorkflowId(pool),
+    taskQueue: o.taskQueue,
+    args: [input] as [PoolWorkflowInput],
+    staticSummary: `StoragePool ${pool.namespace}/${pool.name}: ledger and lifecycle`,
+    typedSearchAttributes: [{ key: SA_POOL, value: `${pool.namespace}/${pool.name}` }],
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * VolumeWorkflow: one per AntstorVolume uid. Loops "wait for an event, load the fresh object, decide, act":
+ * filter and score (activity), reserve on the best pool's ledger (activity → PoolWorkflow update), patch the
+ * binding (activity), or report why it cannot be placed and wait for capacity to change.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities/index.js';
+import {
+  placementQuery,
+  retryPlacementSignal,
+  SA_NODE,
+  SA_PHASE,
+  SA_POOL,
+  volumeEventSignal,
+  type PlacementRecord,
+  type VolumePhase,
+  type VolumeView,
+  type VolumeWorkflowInput,
+} from './messages.js';
+
+type Acts = ReturnType<typeof createActivities>;
+
+const kube = proxyActivities<Acts>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', maximumInterval: '30s' },
+});
+const sched = proxyActivities<Acts>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '200ms', maximumInterval: '10s' },
+  summary: 'filter and score pools',
+});
+
+export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<PlacementRecord> {
+  const { ref, timings } = input;
+  const key = `${ref.namespace}/${ref.name}`;
+  const record: PlacementRecord = input.state?.record ?? { volume: key, phase: 'Pending', attempts: [], passes: 0 };
+  let lastRv = input.state?.lastResourceVersion ?? '';
+  let dirty = true; // load once at start: the object may have changed while no run was open
+  let retryRequested = false;
+  let gone = false;
+
+  setHandler(volumeEventSignal, (e) => {
+    if (e.deleted) gone = true;
+    if (e.deleted || e.resourceVersion !== lastRv) dirty = true;
+  });
+  setHandler(retryPlacementSignal, () => {
+    if (record.phase === 'Unschedulable' || record.phase === 'Pending') retryRequested = true;
+  });
+  setHandler(placementQuery, () => record);
+
+  const setPhase = (phase: VolumePhase, msg?: string) => {
+    record.phase = phase;
+    if (msg !== undefined) record.message = msg;
+    upsertSearchAttributes([{ key: SA_PHASE, value: phase }]);
+    setCurrentDetails(`**${phase}**${record.pool ? ` on pool \`${record.pool}\`` : ''}${record.message ? `\n\n${record.message}` : ''}`);
+  };
+
+  const place = async (view: VolumeView): Promise<void> => {
+    setPhase('Placing');
+    for (let round = 0; round < timings.placementRounds; round++) {
+      record.passes++;
+      const decision = await sched.scheduleFilterAndScore({ ref });
+      record.decision = decision;
+      if (decision.error) {
+        const invalid = !decision.error.startsWith('NoStoragePoolAvailable');
+        setPhase(invalid ? 'Invalid' : 'Unschedulable', decision.error);
+        if (view.statusMsg !== decision.error) await kube.volumeReportUnschedulable({ ref, message: decision.error, invalid });
+        return;
+      }
+      const refusals: Record<string, number> = {};
+      for (const c of decision.candidates) {
+        const res = await kube.ledgerReserve({ volume: ref, pool: { namespace: ref.namespace, name: c.pool } });
+        record.attempts.push({ pool: c.pool, accepted: res.accepted, ...(res.reason ? { reason: res.reason } : {}) });
+        if (record.attempts.length > 20) record.attempts.splice(0, record.attempts.length - 20);
+        if (!res.accepted) {
+          refusals[res.reason ?? 'Refused'] = (refusals[res.reason ?? 'Refused'] ?? 0) + 1;
+          continue;
+        }
+        record.pool = c.pool;
+        upsertSearchAttributes([
+          { key: SA_POOL, value: c.pool },
+          { key: SA_NODE, value: c.pool },
+        ]);
+        const bound = await kube.volumeBind({ ref, pool: c.pool, decision });
+        if (!bound.ok) {
+          // The volume vanished, or got bound elsewhere, between reserve and patch: give the bytes back.
+          await kube.ledgerRelease({ pool: { namespace: ref.namespace, name: c.pool }, uid: ref.uid });
+          record.pool = undefined;
+          if (bound.gone) gone = true;
+          else dirty = true;
+          return;
+        }
+        lastRv = bound.resourceVersion ?? lastRv;
+        setPhase('Bound', bound.message);
+        return;
+      }
+      // Every candidate's ledger refused (the cache was stale): filter again with fresher data.
+      const msg = `NoStoragePoolAvailable: ${Object.entries(refusals)
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        .map(([r, n]) => `${r}: ${n}`)
+        .join(', ')}`;
+      record.message = msg;
+      if (round === timings.placementRounds - 1) {
+        setPhase('Unschedulable', msg);
+        await kube.volumeReportUnschedulable({ ref, message: msg, invalid: false });
+      }
+    }
+  };
+
+  while (!gone) {
+    const waitUnschedulable = record.phase === 'Unschedulable';
+    const woke = await condition(
+      () => dirty || retryRequested || gone || workflowInfo().continueAsNewSuggested,
+      waitUnschedulable ? timings.unschedulableRetryMs : undefined,
+    );
+    if (gone) break;
+    if (workflowInfo().continueAsNewSuggested && !dirty && !retryRequested) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof volumeWorkflow>({ ref, timings, state: { record, lastResourceVersion: lastRv } });
+    }
+    const retry = retryRequested || !woke;
+    dirty = false;
+    retryRequested = false;
+
+    const view = await kube.volumeLoad({ ref });
+    if (!view.exists || view.replaced) {
+      gone = true;
+      break;
+    }
+    lastRv = view.resourceVersion ?? lastRv;
+
+    if (view.deleting) {
+      setPhase('Deleting');
+      const done = await kube.volumeFinalize({ ref, pool: view.targetNodeId ?? '' });
+      if (done.released) record.pool = undefined;
+      continue; // the object disappears once the last finalizer is gone; the watcher then signals deletion
+    }
+    if (view.stopReconcile) continue;
+
+    if (view.targetNodeId) {
+      if (record.pool !== view.targetNodeId) {
+        // Bound outside this workflow (pre-existing binding, another controller): adopt it into the ledger.
+        await kube.ledgerReserve({ volume: ref, pool: { namespace: ref.namespace, name: view.targetNodeId }, adopt: true });
+        record.pool = view.targetNodeId;
+        upsertSearchAttributes([
+          { key: SA_POOL, value: view.targetNodeId },
+          { key: SA_NODE, value: view.targetNodeId },
+        ]);
+      }
+      if (!view.bindingComplete) await kube.volumeEnsureBound({ ref, pool: view.targetNodeId });
+      if (record.phase !== 'Bound') setPhase('Bound');
+      continue;
+    }
+    if (record.phase === 'Invalid' && retry) continue; // only a change to the volume can fix an invalid one
+    await place(view);
+  }
+
+  // The volume is gone from the API server: make sure its bytes are not held.
+  if (record.pool) await kube.ledgerRelease({ pool: { namespace: ref.namespace, name: record.pool }, uid: ref.uid });
+  setPhase('Deleted');
+  await condition(allHandlersFinished);
+  return record;
+}

@@ -1,0 +1,117 @@
+/**
+ * Walking skeleton against the real servers: API server → watcher → workflows → activities → API server.
+ */
+import assert from 'node:assert/strict';
+import { Worker } from '@temporalio/worker';
+import { Finalizers, Labels } from '../../src/api/constants.js';
+import { placementQuery, volumeWorkflowId, ledgerQuery, poolWorkflowId } from '../../src/workflows/messages.js';
+import { eventually } from '../harness/eventually.js';
+import { testEnv, type TestEnv } from '../harness/env.js';
+import { GiB, newTestCluster, type TestCluster } from '../harness/cluster.js';
+
+describe('e2e: volumes placed end to end', function () {
+  let env: TestEnv;
+  let c: TestCluster;
+
+  before(async function () {
+    env = await testEnv();
+    c = await newTestCluster(env, 'place');
+    await c.startOperator();
+  });
+  after(async () => c?.stop());
+
+  it('binds 10 volumes to 3 pools, every pool within capacity, each with a workflow history', async () => {
+    const caps: Record<string, number> = { 'node-a': 10 * GiB, 'node-b': 20 * GiB, 'node-c': 30 * GiB };
+    for (const [name, bytes] of Object.entries(caps)) await c.createPool(name, { bytes });
+    const pools = Object.keys(caps);
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => c.createVolume(`vol-${i}`, { size: 3 * GiB, hostNode: pools[i % 3]! })),
+    );
+
+    const vols = await eventually(
+      async () => {
+        const vs = await c.listVolumes();
+        const unbound = vs.filter((v) => !v.spec.targetNodeId).map((v) => v.metadata.name);
+        assert.equal(vs.length, 10);
+        assert.deepEqual(unbound, [], `unbound volumes: ${unbound.join(', ')}`);
+        for (const v of vs) {
+          assert.equal(v.metadata.labels?.[Labels.TargetNodeId], v.spec.targetNodeId, `label of ${v.metadata.name}`);
+          assert.ok(v.metadata.finalizers?.includes(Finalizers.InState), `in-state finalizer on ${v.metadata.name}`);
+        }
+        return vs;
+      },
+      { timeoutMs: 60_000, what: 'all volumes bound' },
+    );
+
+    const used: Record<string, number> = {};
+    for (const v of vols) used[v.spec.targetNodeId!] = (used[v.spec.targetNodeId!] ?? 0) + v.spec.sizeByte;
+    for (const [pool, bytes] of Object.entries(used)) {
+      assert.ok(pool in caps, `volume bound to unknown pool ${pool}`);
+      assert.ok(bytes <= caps[pool]!, `pool ${pool} over capacity: ${bytes} > ${caps[pool]}`);
+    }
+
+    for (const v of vols) {
+      const ref = { namespace: c.ns, name: v.metadata.name!, uid: v.metadata.uid! };
+      const h = env.temporal && c.op!.client.workflow.getHandle(volumeWorkflowId(ref));
+      const history = await h.fetchHistory();
+      const types = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+      assert.ok(types.includes('scheduleFilterAndScore'), `${v.metadata.name}: filter activity in history`);
+      assert.ok(types.includes('ledgerReserve'), `${v.metadata.name}: reserve activity in history`);
+      assert.ok(types.includes('volumeBind'), `${v.metadata.name}: bind activity in history`);
+      const rec = await h.query(placementQuery);
+      assert.equal(rec.phase, 'Bound');
+      assert.equal(rec.pool, v.spec.targetNodeId);
+    }
+
+    // The pool ledgers agree with the API server.
+    for (const pool of pools) {
+      const view = await c.op!.client.workflow.getHandle(poolWorkflowId({ namespace: c.ns, name: pool })).query(ledgerQuery);
+      assert.equal(view.boundBytes, used[pool] ?? 0, `ledger of ${pool}`);
+    }
+  });
+
+  it('replays the histories this run just recorded with the current workflow code', async () => {
+    const vols = await c.listVolumes();
+    const histories = await Promise.all(
+      vols.slice(0, 3).map(async (v) => {
+        const workflowId = volumeWorkflowId({ namespace: c.ns, name: v.metadata.name!, uid: v.metadata.uid! });
+        return { workflowId, history: await c.op!.client.workflow.getHandle(workflowId).fetchHistory() };
+      }),
+    );
+    for await (const r of Worker.runReplayHistories({ workflowBundle: env.workflowBundle }, histories))
+      assert.equal(r.error, undefined, `replay of ${r.workflowId}: ${r.error}`);
+  });
+
+  it('releases a deleted volume: the finalizer goes, the object goes, the ledger gives the bytes back', async () => {
+    const v = await c.getVolume('vol-0');
+    const pool = v.spec.targetNodeId!;
+    const h = c.op!.client.workflow.getHandle(poolWorkflowId({ namespace: c.ns, name: pool }));
+    const before = (await h.query(ledgerQuery)).boundBytes;
+    await c.deleteVolume('vol-0');
+    await eventually(async () => {
+      const names = (await c.listVolumes()).map((x) => x.metadata.name);
+      assert.ok(!names.includes('vol-0'), 'vol-0 still exists');
+    }, { timeoutMs: 30_000, what: 'vol-0 deleted' });
+    await eventually(async () => assert.equal((await h.query(ledgerQuery)).boundBytes, before - 3 * GiB), {
+      timeoutMs: 15_000,
+      what: 'ledger released',
+    });
+    const wf = c.op!.client.workflow.getHandle(volumeWorkflowId({ namespace: c.ns, name: 'vol-0', uid: v.metadata.uid! }));
+    const rec = await eventually(async () => {
+      const d = await wf.describe();
+      assert.equal(d.status.name, 'COMPLETED');
+      return wf.result();
+    });
+    assert.equal(rec.phase, 'Deleted');
+  });
+
+  it('reports an unschedulable volume in status.msg with LiteIO reason counts and keeps it pending', async () => {
+    await c.createVolume('too-big', { size: 500 * GiB, hostNode: 'node-a' });
+    const v = await eventually(async () => {
+      const x = await c.getVolume('too-big');
+      assert.match(x.status?.msg ?? '', /^NoStoragePoolAvailable: PoolFreeSize: 3$/);
+      return x;
+    }, { timeoutMs: 30_000, what: 'status.msg set' });
+    assert.equal(v.spec.targetNodeId ?? '', '');
+  });
+});
