@@ -57,10 +57,13 @@ export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<Placem
   });
   setHandler(placementQuery, () => record);
 
+  let indexedPhase: VolumePhase | undefined;
   const setPhase = (phase: VolumePhase, msg?: string) => {
     record.phase = phase;
     if (msg !== undefined) record.message = msg;
-    upsertSearchAttributes([{ key: SA_PHASE, value: phase }]);
+    // Each upsert is a history event: write the search attribute only when the phase really changes.
+    if (indexedPhase !== phase) upsertSearchAttributes([{ key: SA_PHASE, value: phase }]);
+    indexedPhase = phase;
     setCurrentDetails(`**${phase}**${record.pool ? ` on pool \`${record.pool}\`` : ''}${record.message ? `\n\n${record.message}` : ''}`);
   };
 

@@ -1,0 +1,81 @@
+/**
+ * Records workflow histories from real runs against the real servers and writes them as JSON fixtures under
+ * test/histories/<workflowType>/<scenario>__v<version>.json. Existing fixtures are never overwritten (old
+ * histories are what proves new code still replays them); pass --force to replace this version's files.
+ *
+ *   npm run record-histories
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { REPO_ROOT } from '../src/embedded/bins.js';
+import { ledgerQuery, placementQuery, poolWorkflowId, volumeWorkflowId } from '../src/workflows/messages.js';
+import { GiB, newTestCluster } from '../test/harness/cluster.js';
+import { eventually } from '../test/harness/eventually.js';
+import { teardownEnv, testEnv } from '../test/harness/env.js';
+
+const force = process.argv.includes('--force');
+const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+async function main() {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const env = await testEnv();
+  const c = await newTestCluster(env, 'rec');
+  const op = await c.startOperator({ timings: { unschedulableRetryMs: 5_000 } });
+  const wf = op.client.workflow;
+  const out: { type: string; scenario: string; id: string }[] = [];
+  try {
+    for (const [name, bytes] of [['node-a', 10], ['node-b', 20]] as const) await c.createPool(name, { bytes: bytes * GiB });
+    await c.createVolume('bound', { size: 4 * GiB, hostNode: 'node-a', positionAdvice: 'PreferLocal' });
+    await c.createVolume('deleted', { size: 2 * GiB, hostNode: 'node-b' });
+    await c.createVolume('unschedulable', { size: 900 * GiB, hostNode: 'node-a' });
+    await c.createVolume('invalid-selector', { size: GiB, annotations: { 'obnvmf/pool-label-selector': 'a in (b' } });
+    const ref = async (name: string) => {
+      const v = await c.getVolume(name);
+      return { namespace: c.ns, name, uid: v.metadata.uid! };
+    };
+    await eventually(async () => {
+      for (const n of ['bound', 'deleted']) if (!(await c.getVolume(n)).spec.targetNodeId) throw new Error(`${n} not bound`);
+      for (const n of ['unschedulable', 'invalid-selector']) if (!(await c.getVolume(n)).status?.msg) throw new Error(`${n} has no msg`);
+    }, { timeoutMs: 60_000 });
+    const deleted = await ref('deleted');
+    await c.deleteVolume('deleted');
+    await eventually(async () => {
+      if ((await wf.getHandle(volumeWorkflowId(deleted)).describe()).status.name !== 'COMPLETED') throw new Error('not completed');
+    }, { timeoutMs: 60_000 });
+    // Let the unschedulable volume's fallback timer fire once, so the history holds a timer-driven retry.
+    await new Promise((r) => setTimeout(r, 6_000));
+    await wf.getHandle(volumeWorkflowId(await ref('bound'))).query(placementQuery);
+
+    out.push({ type: 'volumeWorkflow', scenario: 'bound', id: volumeWorkflowId(await ref('bound')) });
+    out.push({ type: 'volumeWorkflow', scenario: 'deleted', id: volumeWorkflowId(deleted) });
+    out.push({ type: 'volumeWorkflow', scenario: 'unschedulable', id: volumeWorkflowId(await ref('unschedulable')) });
+    out.push({ type: 'volumeWorkflow', scenario: 'invalid-selector', id: volumeWorkflowId(await ref('invalid-selector')) });
+    for (const p of ['node-a', 'node-b']) {
+      const id = poolWorkflowId({ namespace: c.ns, name: p });
+      await wf.getHandle(id).query(ledgerQuery);
+      out.push({ type: 'poolWorkflow', scenario: `ledger-${p}`, id });
+    }
+    for (const o of out) {
+      const dir = join(REPO_ROOT, 'test', 'histories', o.type);
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `${o.scenario}__v${version}.json`);
+      if (existsSync(file) && !force) {
+        console.log(`kept ${file} (exists; --force replaces it)`);
+        continue;
+      }
+      const history = await wf.getHandle(o.id).fetchHistory();
+      writeFileSync(file, JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
+      console.log(`wrote ${file} (${history.events?.length} events)`);
+    }
+  } finally {
+    await c.stop();
+    await teardownEnv();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,71 @@
+/** `disk-controller explain <namespace>/<name>`: the placement record of one volume, for people. */
+import { Client, Connection } from '@temporalio/client';
+import { formatBytes } from '../api/quantity.js';
+import { KubeResources } from '../kube/resources.js';
+import { loadKubeConfig, makeClients } from '../kube/client.js';
+import { placementQuery, volumeWorkflowId, type PlacementRecord } from '../workflows/messages.js';
+import { commonOptions, commonUsage, temporalTarget } from './common.js';
+
+export const explainOptionsSpec = {
+  options: { ...commonOptions, json: { type: 'boolean' } },
+  usage: `usage: disk-controller explain <namespace>/<name> [--json] [flags]
+
+${commonUsage}`,
+} as const;
+
+export function renderPlacement(rec: PlacementRecord): string {
+  const lines: string[] = [];
+  lines.push(`volume ${rec.volume}: ${rec.phase}${rec.pool ? ` on pool ${rec.pool}` : ''}`);
+  if (rec.message) lines.push(`  message: ${rec.message}`);
+  const d = rec.decision;
+  if (d) {
+    lines.push(`  pools considered: ${d.pools}, qualified: ${d.qualified}${d.override ? ` (chosen by annotation: ${d.override})` : ''}`);
+    for (const f of d.filters) {
+      const rej = Object.entries(f.rejected);
+      lines.push(`  filter ${f.filter}: ${f.in} in, ${f.in - rej.reduce((s, [, n]) => s + n, 0)} passed`);
+      for (const [reason, n] of rej) lines.push(`    rejected ${n} for ${reason} (e.g. ${(f.examples[reason] ?? []).join(', ')})`);
+    }
+    if (d.candidates.length) {
+      lines.push('  candidates (best first):');
+      for (const c of d.candidates)
+        lines.push(
+          `    ${c.pool.padEnd(24)} score ${String(c.score).padStart(5)}  ${Object.entries(c.scores).map(([k, s]) => `${k}=${s}`).join(' ')}  free ${formatBytes(c.freeBytes)}`,
+        );
+    }
+    if (d.error) lines.push(`  error: ${d.error}`);
+  }
+  if (rec.attempts.length) {
+    lines.push('  ledger answers:');
+    for (const a of rec.attempts) lines.push(`    ${a.pool}: ${a.accepted ? 'accepted' : `refused (${a.reason})`}`);
+  }
+  lines.push(`  filter passes: ${rec.passes}`);
+  return lines.join('\n');
+}
+
+export async function runExplainCommand(v: Record<string, unknown>, positionals: string[]): Promise<number> {
+  const target = positionals[0];
+  const m = target ? /^([^/]+)\/([^/]+)$/.exec(target) : null;
+  if (!m) {
+    console.error(`explain: expected <namespace>/<name>, got ${target ?? 'nothing'}\n\n${explainOptionsSpec.usage}`);
+    return 2;
+  }
+  const [, namespace, name] = m as unknown as [string, string, string];
+  const kube = new KubeResources(makeClients(loadKubeConfig(v['kubeconfig'] as string | undefined)));
+  const vol = await kube.getVolume(namespace, name);
+  if (!vol) {
+    console.error(`explain: AntstorVolume ${namespace}/${name} not found`);
+    return 1;
+  }
+  const t = temporalTarget(v);
+  const connection = await Connection.connect({ address: t.address });
+  try {
+    const client = new Client({ connection, namespace: t.namespace });
+    const rec = await client.workflow
+      .getHandle(volumeWorkflowId({ namespace, name, uid: vol.metadata.uid! }))
+      .query(placementQuery);
+    console.log(v['json'] ? JSON.stringify(rec, null, 2) : renderPlacement(rec));
+    return 0;
+  } finally {
+    await connection.close();
+  }
+}

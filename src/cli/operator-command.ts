@@ -1,0 +1,46 @@
+/** `disk-controller operator`: the production entry point. */
+import { loadKubeConfig } from '../kube/client.js';
+import { createLogger } from '../logger.js';
+import { installTemporalLogging } from '../temporal-logging.js';
+import { runOperator } from '../operator.js';
+import { commonOptions, commonUsage, controllerConfig, temporalTarget, watchNamespace } from './common.js';
+
+export const operatorOptionsSpec = {
+  options: {
+    ...commonOptions,
+    probeAddr: { type: 'string' },
+    'no-watch': { type: 'boolean' },
+    'workflow-bundle': { type: 'string' },
+  },
+  usage: `usage: disk-controller operator [flags]
+
+${commonUsage}
+  --probeAddr HOST:PORT          /healthz and /readyz (default 0.0.0.0:9080)
+  --no-watch                     run only the Temporal worker (no watcher)
+  --workflow-bundle PATH         prebuilt workflow bundle (built by the Docker image)`,
+} as const;
+
+export async function runOperatorCommand(v: Record<string, unknown>): Promise<number> {
+  const log = createLogger();
+  installTemporalLogging(log, (process.env['TEMPORAL_LOG_LEVEL'] as never) || 'WARN');
+  const config = controllerConfig(v);
+  const op = await runOperator({
+    kubeConfig: loadKubeConfig(v['kubeconfig'] as string | undefined),
+    namespace: watchNamespace(v),
+    temporal: temporalTarget(v),
+    ...(v['task-queue'] ? { taskQueue: v['task-queue'] as string } : {}),
+    config,
+    log,
+    watch: !v['no-watch'],
+    probeAddr: (v['probeAddr'] as string | undefined) ?? '0.0.0.0:9080',
+    ...(v['workflow-bundle'] ? { workflowBundle: { codePath: v['workflow-bundle'] as string } } : {}),
+  });
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  log.info('shutting down');
+  await op.stop();
+  return 0;
+}
