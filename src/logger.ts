@@ -18,7 +18,7 @@ const SECRET_KEY = /pass(word)?|secret|token|dsn|dbinfo|obconninfo|authorization
 /** Masks secrets inside free text: `user:pw@tcp(` → `user:***@tcp(`, `Bearer abc` → `Bearer ***`. */
 export function redactText(s: string): string {
   return s
-    .replace(/([A-Za-z0-9_.-]+):[^@\s/]*@(tcp|unix)\(/g, '$1:***@$2(')
+    .replace(/([^\s:/@]+):\S*?@(tcp|unix)\(/g, '$1:***@$2(')
     .replace(/(bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1***')
     .replace(/(password|passwd|pwd|token)=([^&\s]+)/gi, '$1=***');
 }

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadControllerConfig, parseControllerConfigYaml } from '../../src/config/controller-config.js';
+
+describe('unit: controller config', () => {
+  it('defaults reproduce LiteIO (filters Basic, Affinity; priorities LeastResource, PositionAdvice; max remote 3)', () => {
+    const c = loadControllerConfig(undefined);
+    assert.deepEqual(c.scheduler.filters, ['Basic', 'Affinity']);
+    assert.deepEqual(c.scheduler.priorities, [{ name: 'LeastResource', weight: 1 }, { name: 'PositionAdvice', weight: 1 }]);
+    assert.equal(c.scheduler.maxRemoteVolumeCount, 3);
+  });
+  it("reads LiteIO's shipped example config", () => {
+    const c = parseControllerConfigYaml(
+      `scheduler:
+  maxRemoteVolumeCount: 0
+  minLocalStoragePct: 20
+  filters: [Basic, Affinity, MinLocalStorage]
+  priorities: [LeastResource, {name: PositionAdvice, weight: 2}]
+  remoteIgnoreAnnoSelector: {obnvmf/regard-as-remote: "false"}
+  lockSchedConfig:
+    nodeSelector: [{key: lite.io/lock-node, operator: Exists}]
+    nodeTaints: [{key: lite.io/hardware-broken, operator: Exists}]
+  nodeReservations: [{id: obnvmf/app-vol, size: 107374182400}]
+pluginConfigs:
+  defaultLocalSpaceRules: [{enableDefault: true}]
+`,
+      'x.yaml',
+    );
+    assert.equal(c.scheduler.maxRemoteVolumeCount, 3, 'SetDefaults: <= 0 becomes 3');
+    assert.equal(c.scheduler.minLocalStoragePct, 20);
+    assert.deepEqual(c.scheduler.priorities[1], { name: 'PositionAdvice', weight: 2 });
+    assert.deepEqual(c.scheduler.remoteIgnoreAnnoSelector, { 'obnvmf/regard-as-remote': 'false' });
+    assert.deepEqual(c.scheduler.nodeReservations, [{ id: 'obnvmf/app-vol', size: 107374182400 }]);
+    assert.ok(c.pluginConfigs['defaultLocalSpaceRules']);
+  });
+  const bad: [string, RegExp][] = [
+    ['scheduler: [', /config bad.yaml: \(yaml\): not valid YAML at line/],
+    ['- a\n- b', /config bad.yaml: \(top level\): must be a map/],
+    ['schedular: {}', /config bad.yaml: schedular: unknown key/],
+    ['scheduler: {maxRemote: 1}', /scheduler.maxRemote: unknown key/],
+    ['scheduler: {maxRemoteVolumeCount: "x"}', /scheduler.maxRemoteVolumeCount: must be an integer/],
+    ['scheduler: {filters: Basic}', /scheduler.filters: must be a list/],
+    ['scheduler: {filters: [Basic, 3]}', /scheduler.filters\[1\]: must be a non-empty string/],
+    ['scheduler: {priorities: [{name: X, weight: -1}]}', /scheduler.priorities\[0\].weight: must be a number >= 0/],
+    ['scheduler: {minLocalStoragePct: 120}', /scheduler.minLocalStoragePct: must be between 0 and 100/],
+    ['scheduler: {nodeReservations: [{id: a}]}', /scheduler.nodeReservations\[0\].size: must be a positive integer/],
+    ['scheduler: {lockSchedConfig: {nodeSelector: [{key: a, operator: Near}]}}', /nodeSelector\[0\]: unknown operator "Near"/],
+    ['scheduler: {lockSchedConfig: {nodeTaints: [{key: a, operator: Maybe}]}}', /nodeTaints\[0\].operator: must be Equal or Exists/],
+    ['scheduler: {remoteIgnoreAnnoSelector: [a]}', /remoteIgnoreAnnoSelector: must be a map/],
+    ['pluginConfigs: 3', /pluginConfigs: must be a map/],
+  ];
+  for (const [text, re] of bad) it(`rejects ${JSON.stringify(text)} naming the field`, () => assert.throws(() => parseControllerConfigYaml(text, 'bad.yaml'), re));
+  it('names the file when it cannot be read', () => {
+    const d = mkdtempSync(join(tmpdir(), 'cfg-'));
+    assert.throws(() => loadControllerConfig(join(d, 'missing.yaml')), /missing.yaml: \(file\): cannot read: ENOENT/);
+    writeFileSync(join(d, 'ok.yaml'), 'scheduler: {filters: [Basic]}\n');
+    assert.deepEqual(loadControllerConfig(join(d, 'ok.yaml')).scheduler.filters, ['Basic']);
+  });
+});

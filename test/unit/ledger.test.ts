@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { ledgerFreeBytes, release, repairDrift, reserve, type LedgerPolicy, type LedgerPoolInfo, type LedgerState, type ReserveRequest } from '../../src/scheduler/ledger.js';
+
+const G = 2 ** 30;
+const info = (o: Partial<LedgerPoolInfo> = {}): LedgerPoolInfo => ({ exists: true, deleting: false, schedulable: true, status: 'ready', capacityBytes: 10 * G, availableBytes: 10 * G, ...o });
+const policy = (o: Partial<LedgerPolicy> = {}): LedgerPolicy => ({ maxRemoteVolumeCount: 3, minLocalStoragePct: 0, nodeReservations: [], ...o });
+let n = 0;
+const req = (o: Partial<ReserveRequest> = {}): ReserveRequest => {
+  n++;
+  return { uid: `u${n}`, key: `ns/v${n}`, bytes: G, sizeByte: G, remote: false, countsRemote: false, reservationId: '', viaReservation: false, ...o };
+};
+
+describe('unit: pool ledger', () => {
+  it('never admits past capacity, whatever the order of requests', () => {
+    const l: LedgerState = { bindings: {} };
+    const results = Array.from({ length: 15 }, () => reserve(l, info(), policy(), req(), 0));
+    assert.equal(results.filter((r) => r.accepted).length, 10);
+    assert.ok(results.slice(10).every((r) => r.reason === 'PoolFreeSize'));
+    assert.equal(ledgerFreeBytes(l, info(), policy()), 0);
+  });
+  it('is idempotent by uid: a retried reserve does not count twice; release is idempotent', () => {
+    const l: LedgerState = { bindings: {} };
+    const r = req({ bytes: 6 * G });
+    assert.equal(reserve(l, info(), policy(), r, 0).accepted, true);
+    const again = reserve(l, info(), policy(), r, 1);
+    assert.deepEqual([again.accepted, again.already], [true, true]);
+    assert.equal(ledgerFreeBytes(l, info(), policy()), 4 * G);
+    assert.equal(release(l, r.uid), true);
+    assert.equal(release(l, r.uid), false);
+    assert.equal(ledgerFreeBytes(l, info(), policy()), 10 * G);
+  });
+  it('refuses unschedulable, deleting or missing pools; adoption is never refused', () => {
+    for (const i of [info({ schedulable: false }), info({ deleting: true }), info({ exists: false })])
+      assert.equal(reserve({ bindings: {} }, i, policy(), req(), 0).reason, 'PoolUnschedulable');
+    const l: LedgerState = { bindings: {} };
+    assert.equal(reserve(l, info({ schedulable: false }), policy(), req({ bytes: 50 * G, adopt: true }), 0).accepted, true);
+    assert.equal(ledgerFreeBytes(l, info(), policy()), -40 * G);
+  });
+  it('enforces maxRemoteVolumeCount on counted remote volumes', () => {
+    const l: LedgerState = { bindings: {} };
+    for (let i = 0; i < 3; i++) assert.equal(reserve(l, info(), policy(), req({ remote: true, countsRemote: true }), 0).accepted, true);
+    assert.equal(reserve(l, info(), policy(), req({ remote: true, countsRemote: true }), 0).reason, 'RemoteVolMaxCount');
+    assert.equal(reserve(l, info(), policy(), req({ remote: true, countsRemote: false }), 0).accepted, true, 'excused remote');
+    assert.equal(reserve(l, info(), policy(), req({ remote: false }), 0).accepted, true, 'local');
+  });
+  it('enforces MinLocalStorage when enabled', () => {
+    const l: LedgerState = { bindings: {} };
+    const p = policy({ minLocalStoragePct: 50 });
+    assert.equal(reserve(l, info(), p, req({ remote: true, countsRemote: true, bytes: 4 * G, sizeByte: 4 * G }), 0).accepted, true);
+    assert.equal(reserve(l, info(), p, req({ remote: true, countsRemote: true, bytes: 2 * G, sizeByte: 2 * G }), 0).reason, 'LocalStorageTooLow');
+  });
+  it('holds standing reservations: others cannot take their bytes, the owner can', () => {
+    const l: LedgerState = { bindings: {} };
+    const p = policy({ nodeReservations: [{ id: 'app', size: 4 * G }] });
+    assert.equal(ledgerFreeBytes(l, info(), p), 6 * G);
+    assert.equal(reserve(l, info(), p, req({ bytes: 7 * G }), 0).reason, 'PoolFreeSize');
+    assert.equal(reserve(l, info(), p, req({ bytes: 6 * G }), 0).accepted, true);
+    assert.equal(reserve(l, info(), p, req({ bytes: 3 * G, reservationId: 'app', viaReservation: true }), 0).accepted, true);
+    assert.equal(ledgerFreeBytes(l, info(), p), G);
+  });
+  it('reservation path: unknown id, too small, claimed', () => {
+    const p = policy({ nodeReservations: [{ id: 'r', size: 2 * G }] });
+    assert.equal(reserve({ bindings: {} }, info(), p, req({ reservationId: 'x', viaReservation: true }), 0).reason, 'ReservationNotMatch');
+    assert.equal(reserve({ bindings: {} }, info(), p, req({ reservationId: 'r', viaReservation: true, sizeByte: 3 * G, bytes: 3 * G }), 0).reason, 'ReservationTooSmall');
+  });
+  it('repairs drift: adopts API bindings, drops stale entries after the grace period, keeps in-flight ones', () => {
+    const l: LedgerState = { bindings: {} };
+    reserve(l, info(), policy(), req({ uid: 'stale', key: 'ns/stale' }), 0);
+    reserve(l, info(), policy(), req({ uid: 'young', key: 'ns/young' }), 900);
+    reserve(l, info(), policy(), req({ uid: 'flight', key: 'ns/flight' }), 0);
+    reserve(l, info(), policy(), req({ uid: 'kept', key: 'ns/kept', bytes: G }), 0);
+    const api = [
+      { uid: 'kept', key: 'ns/kept', bytes: 2 * G, sizeByte: 2 * G, remote: false, countsRemote: false, reservationId: '' },
+      { uid: 'new', key: 'ns/new', bytes: G, sizeByte: G, remote: true, countsRemote: true, reservationId: '' },
+    ];
+    const rep = repairDrift(l, api, 1000, 500, new Set(['flight']));
+    assert.deepEqual(rep, { adopted: ['ns/new'], dropped: ['ns/stale'], resized: ['ns/kept'] });
+    assert.deepEqual(Object.keys(l.bindings).sort(), ['flight', 'kept', 'new', 'young']);
+    assert.equal(l.bindings['kept']!.bytes, 2 * G);
+  });
+});
