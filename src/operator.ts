@@ -15,6 +15,7 @@ import { KubeResources } from './kube/resources.js';
 import type { Logger } from './logger.js';
 import { resolveChain } from './scheduler/chain.js';
 import { Watcher } from './watcher/watcher.js';
+import { ensureSearchAttributes } from './temporal-setup.js';
 import { DEFAULT_TIMINGS, TASK_QUEUE_DEFAULT, type Timings } from './workflows/messages.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 
@@ -80,6 +81,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
     throw new Error(`Temporal at ${o.temporal.address}: cannot connect: ${(e as Error).message.split('\n')[0]}`);
   });
   const client = new Client({ connection, namespace: o.temporal.namespace });
+  timings.useSearchAttributes = await ensureSearchAttributes(connection, o.temporal.namespace, log);
   const native = await NativeConnection.connect({ address: o.temporal.address, ...(tls ? { tls } : {}) });
 
   const clients = makeClients(o.kubeConfig);

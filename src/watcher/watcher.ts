@@ -170,10 +170,14 @@ export class Watcher {
       signal: volumeEventSignal,
       signalArgs: [w.ev],
       staticSummary: `AntstorVolume ${ref.namespace}/${ref.name}: placement and lifecycle`,
-      typedSearchAttributes: [
-        { key: SA_VOLUME, value: `${ref.namespace}/${ref.name}` },
-        { key: SA_PHASE, value: 'Pending' },
-      ],
+      ...(this.opts.timings.useSearchAttributes === false
+        ? {}
+        : {
+            typedSearchAttributes: [
+              { key: SA_VOLUME, value: `${ref.namespace}/${ref.name}` },
+              { key: SA_PHASE, value: 'Pending' },
+            ],
+          }),
     });
     this.signalsSent++;
   }

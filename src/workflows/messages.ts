@@ -45,6 +45,8 @@ export interface Timings {
   driftGraceMs: number;
   /** How often a placement re-filters after every candidate refused it, before reporting (count). */
   placementRounds: number;
+  /** False when the Temporal namespace lacks the custom search attributes (undefined = true). */
+  useSearchAttributes?: boolean;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -150,6 +152,6 @@ export function poolStartOptions(o: { taskQueue: string; timings: Timings }, poo
     taskQueue: o.taskQueue,
     args: [input] as [PoolWorkflowInput],
     staticSummary: `StoragePool ${pool.namespace}/${pool.name}: ledger and lifecycle`,
-    typedSearchAttributes: [{ key: SA_POOL, value: `${pool.namespace}/${pool.name}` }],
+    ...(o.timings.useSearchAttributes === false ? {} : { typedSearchAttributes: [{ key: SA_POOL, value: `${pool.namespace}/${pool.name}` }] }),
   };
 }

@@ -41,6 +41,8 @@ const sched = proxyActivities<Acts>({
 
 export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<PlacementRecord> {
   const { ref, timings } = input;
+  const indexed = timings.useSearchAttributes !== false;
+  const upsert: typeof upsertSearchAttributes = (a) => (indexed ? upsertSearchAttributes(a) : undefined);
   const key = `${ref.namespace}/${ref.name}`;
   const record: PlacementRecord = input.state?.record ?? { volume: key, phase: 'Pending', attempts: [], passes: 0 };
   let lastRv = input.state?.lastResourceVersion ?? '';
@@ -62,7 +64,7 @@ export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<Placem
     record.phase = phase;
     if (msg !== undefined) record.message = msg;
     // Each upsert is a history event: write the search attribute only when the phase really changes.
-    if (indexedPhase !== phase) upsertSearchAttributes([{ key: SA_PHASE, value: phase }]);
+    if (indexedPhase !== phase) upsert([{ key: SA_PHASE, value: phase }]);
     indexedPhase = phase;
     setCurrentDetails(`**${phase}**${record.pool ? ` on pool \`${record.pool}\`` : ''}${record.message ? `\n\n${record.message}` : ''}`);
   };
@@ -89,7 +91,7 @@ export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<Placem
           continue;
         }
         record.pool = c.pool;
-        upsertSearchAttributes([
+        upsert([
           { key: SA_POOL, value: c.pool },
           { key: SA_NODE, value: c.pool },
         ]);
@@ -154,7 +156,7 @@ export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<Placem
         // Bound outside this workflow (pre-existing binding, another controller): adopt it into the ledger.
         await kube.ledgerReserve({ volume: ref, pool: { namespace: ref.namespace, name: view.targetNodeId }, adopt: true });
         record.pool = view.targetNodeId;
-        upsertSearchAttributes([
+        upsert([
           { key: SA_POOL, value: view.targetNodeId },
           { key: SA_NODE, value: view.targetNodeId },
         ]);

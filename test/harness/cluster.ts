@@ -1,6 +1,6 @@
 /** Per-test helpers: a namespace, an in-process operator on its own task queue, and object builders. */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { GROUP, PLURAL_POOL, PLURAL_VOLUME, VERSION } from '../../src/api/constants.js';
 import type { AntstorVolume, StoragePool } from '../../src/api/types.js';
 import { parseControllerConfig, type ControllerConfig } from '../../src/config/controller-config.js';
@@ -18,7 +18,7 @@ export interface TestCluster {
   co: CustomObjectsApi;
   core: CoreV1Api;
   op?: RunningOperator;
-  startOperator(o?: { config?: unknown; timings?: Partial<Timings> }): Promise<RunningOperator>;
+  startOperator(o?: { config?: unknown; timings?: Partial<Timings>; kubeConfig?: KubeConfig }): Promise<RunningOperator>;
   createPool(name: string, o?: PoolOpts): Promise<StoragePool>;
   setPoolStatus(name: string, status: Record<string, unknown>): Promise<void>;
   createVolume(name: string, o: VolumeOpts): Promise<AntstorVolume>;
@@ -65,7 +65,7 @@ export async function newTestCluster(env: TestEnv, prefix = 't'): Promise<TestCl
     async startOperator(o = {}) {
       const config: ControllerConfig = parseControllerConfig(o.config ?? {}, 'test');
       c.op = await runOperator({
-        kubeConfig: kc,
+        kubeConfig: o.kubeConfig ?? kc,
         namespace: ns,
         temporal: { address: env.temporal.address, namespace: env.temporal.namespace },
         taskQueue: `tq-${ns}`,

@@ -1,0 +1,25 @@
+# Disk-Controller on Temporal. glibc base: Temporal's native core does not load on Alpine/musl.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY scripts ./scripts
+RUN npx tsc -p tsconfig.build.json && node dist/scripts/build-workflow-bundle.js dist/workflow-bundle.js && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/workflow-bundle.js ./dist/workflow-bundle.js
+COPY scripts/versions.sh ./scripts/versions.sh
+COPY deploy/crds ./deploy/crds
+COPY config ./config
+USER node
+EXPOSE 9080
+ENTRYPOINT ["node", "dist/src/cli.js"]
+CMD ["operator", "--workflow-bundle=/app/dist/workflow-bundle.js", "--config=/app/config/default.yaml"]
