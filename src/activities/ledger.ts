@@ -1,15 +1,15 @@
 /** Reserve on and release from a pool's ledger (the PoolWorkflow), from a volume's workflow. */
-import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/activity';
 import { Annotations } from '../api/constants.js';
 import { poolNodeId, volumeIsLocalTo, volumeReservationId, volumeTotalBytes } from '../api/objects.js';
 import type { AntstorVolume } from '../api/types.js';
-import type { ReserveRequest, ReserveResult } from '../scheduler/ledger.js';
+import type { ReserveRequest } from '../scheduler/ledger.js';
 import {
   poolStartOptions,
   poolWorkflowId,
   releaseSignal,
-  reserveUpdate,
+  reserveRequestSignal,
   type ObjectRef,
   type ReserveOnPoolInput,
 } from '../workflows/messages.js';
@@ -36,19 +36,21 @@ export function reserveRequestFor(d: ActivityDeps, vol: AntstorVolume, poolNode:
 
 export function ledgerActivities(d: ActivityDeps) {
   return {
-    async ledgerReserve(input: ReserveOnPoolInput): Promise<ReserveResult> {
+    /**
+     * Sends a reservation request to the pool's workflow (starting it if needed). The answer arrives as a
+     * reserveReply signal to `replyTo`; for adoption there is none. Idempotent by volume uid in the ledger.
+     */
+    async ledgerRequest(input: ReserveOnPoolInput): Promise<void> {
       const { volume, pool } = input;
       const vol = d.cache.getVolume(volume.name) ?? (await d.kube.getVolume(volume.namespace, volume.name));
       if (!vol || vol.metadata.uid !== volume.uid)
         throw ApplicationFailure.nonRetryable(`AntstorVolume ${volume.namespace}/${volume.name} is gone`, 'VolumeGone');
       const p = d.cache.getPool(pool.name);
       const req = reserveRequestFor(d, vol, p ? poolNodeId(p) : pool.name, !!input.adopt);
-      return d.temporal.workflow.executeUpdateWithStart(reserveUpdate, {
-        args: [req],
-        startWorkflowOperation: new WithStartWorkflowOperation('poolWorkflow', {
-          ...poolStartOptions(d, pool),
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        }),
+      await d.temporal.workflow.signalWithStart('poolWorkflow', {
+        ...poolStartOptions(d, pool),
+        signal: reserveRequestSignal,
+        signalArgs: [{ requestId: input.requestId, replyTo: input.replyTo, req }],
       });
     },
 

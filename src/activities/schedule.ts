@@ -12,7 +12,7 @@ export function scheduleActivities(d: ActivityDeps) {
      * Filters and scores every pool in the cache for one volume. The volume is read live (the cache may not
      * have it yet on this worker); pools and bound volumes come from the cache, and the ledger re-checks.
      */
-    async scheduleFilterAndScore({ ref }: { ref: VolumeRef }): Promise<PlacementDecision> {
+    async scheduleFilterAndScore({ ref, refused = {} }: { ref: VolumeRef; refused?: Record<string, string> }): Promise<PlacementDecision> {
       const vol = await d.kube.getVolume(ref.namespace, ref.name);
       if (!vol || vol.metadata.uid !== ref.uid)
         throw ApplicationFailure.nonRetryable(`AntstorVolume ${ref.namespace}/${ref.name} (uid ${ref.uid}) is gone`, 'VolumeGone');
@@ -22,7 +22,7 @@ export function scheduleActivities(d: ActivityDeps) {
         others,
         d.config.scheduler.nodeReservations,
       );
-      return schedule(d.config.scheduler, d.chain, nodes, vol);
+      return schedule(d.config.scheduler, d.chain, nodes, vol, { refused });
     },
   };
 }

@@ -93,6 +93,25 @@ export function validateVolumeForScheduling(vol: AntstorVolume): string {
 
 export interface ScheduleOptions {
   maxCandidates?: number;
+  /**
+   * Pools whose ledger already refused this volume, with the ledger's reason: they are rejected up front under
+   * the pseudo-filter "Ledger" (the ledger is fresher than any cache).
+   */
+  refused?: Record<string, string>;
+}
+
+/** Rendezvous hash of (volume, pool): spreads equally good pools across volumes, deterministically. */
+function spread(volume: string, pool: string): number {
+  let h = 2166136261;
+  const s = `${volume}\u0000${pool}`;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  // murmur3's fmix32: FNV alone orders near-identical keys (pool-1, pool-2 …) the same way for every volume.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
 /** Runs validation, the override, the filters and the priorities. Pure and deterministic. */
@@ -127,6 +146,20 @@ export function schedule(
   }
 
   let survivors = sorted;
+  const refused = opts.refused ?? {};
+  if (Object.keys(refused).length) {
+    const stat: FilterStat = { filter: 'Ledger', in: survivors.length, rejected: {}, examples: {} };
+    survivors = survivors.filter((n) => {
+      const reason = refused[nodeId(n)];
+      if (!reason) return true;
+      stat.rejected[reason] = (stat.rejected[reason] ?? 0) + 1;
+      decision.reasons[reason] = (decision.reasons[reason] ?? 0) + 1;
+      const ex = (stat.examples[reason] ??= []);
+      if (ex.length < 3) ex.push(nodeId(n));
+      return false;
+    });
+    decision.filters.push(stat);
+  }
   for (const f of chain.filters) {
     const stat: FilterStat = { filter: f.name, in: survivors.length, rejected: {}, examples: {} };
     const next: PoolNode[] = [];
@@ -176,9 +209,15 @@ export function schedule(
     }
     return { pool: nodeId(n), score, scores, freeBytes: freeBytes(n) };
   });
-  // Deterministic tie-break (LiteIO's is random): higher score, then more free bytes, then pool name.
+  // Deterministic tie-break (LiteIO's is random): higher score, then more free bytes, then a rendezvous hash
+  // of volume and pool, so a burst of equal volumes spreads over equal pools instead of racing for one.
+  const uid = vol.metadata.uid ?? vol.metadata.name ?? '';
   scored.sort(
-    (a, b) => b.score - a.score || b.freeBytes - a.freeBytes || (a.pool < b.pool ? -1 : a.pool > b.pool ? 1 : 0),
+    (a, b) =>
+      b.score - a.score ||
+      b.freeBytes - a.freeBytes ||
+      spread(uid, a.pool) - spread(uid, b.pool) ||
+      (a.pool < b.pool ? -1 : a.pool > b.pool ? 1 : 0),
   );
   decision.candidates = scored.slice(0, maxCandidates);
   return decision;

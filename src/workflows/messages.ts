@@ -3,7 +3,7 @@
  * watcher. Pure: imported by workflow code, so it must not import anything with I/O.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { PlacementDecision } from '../scheduler/chain.js';
 import type { DriftReport, LedgerBinding, LedgerPolicy, LedgerPoolInfo, LedgerState, ReserveRequest, ReserveResult } from '../scheduler/ledger.js';
 
@@ -99,6 +99,8 @@ export interface PoolWorkflowInput {
   ref: ObjectRef;
   timings: Timings;
   ledger?: LedgerState;
+  /** Requests not yet answered, carried across continue-as-new. */
+  pending?: ReserveRequestMsg[];
 }
 
 export interface PoolView {
@@ -118,7 +120,25 @@ export interface LedgerView {
 }
 
 export const poolEventSignal = defineSignal<[ObjectEvent]>('poolEvent');
-export const reserveUpdate = defineUpdate<ReserveResult, [ReserveRequest]>('reserve');
+
+/**
+ * Admission is a request signal answered by a reply signal (the mutex pattern), not an Update: a pool takes a
+ * whole burst of requests in one workflow task, and no in-flight-update limit applies. Adoption requests carry
+ * no replyTo.
+ */
+export interface ReserveRequestMsg {
+  requestId: string;
+  /** Workflow id to answer (the volume's workflow); '' for fire-and-forget adoption. */
+  replyTo: string;
+  req: ReserveRequest;
+}
+export interface ReserveReplyMsg {
+  requestId: string;
+  pool: string;
+  result: ReserveResult;
+}
+export const reserveRequestSignal = defineSignal<[ReserveRequestMsg]>('reserveRequest');
+export const reserveReplySignal = defineSignal<[ReserveReplyMsg]>('reserveReply');
 export const releaseSignal = defineSignal<[{ uid: string }]>('release');
 export const ledgerQuery = defineQuery<LedgerView>('ledger');
 
@@ -142,6 +162,8 @@ export interface ReserveOnPoolInput {
   volume: VolumeRef;
   pool: ObjectRef;
   adopt?: boolean;
+  requestId: string;
+  replyTo: string;
 }
 
 /** Start options of a pool's workflow, shared by the watcher (signalWithStart) and reserve (update-with-start). */

@@ -1,13 +1,15 @@
 /**
- * PoolWorkflow: one per StoragePool. Owns the pool's ledger and admits reservations one at a time (update
- * handlers run single-threaded in workflow code, and the check-and-record step has no await), so no two
- * volumes can take the same bytes, on any number of workers. Adopts existing bindings when it starts and
- * periodically repairs drift between the ledger and the API server.
+ * PoolWorkflow: one per StoragePool. Owns the pool's ledger and admits reservation requests in its main loop,
+ * a batch per workflow task, answering each by a signal to the asking volume's workflow. Workflow code is
+ * single-threaded and the check-and-record step has no await, so no two volumes can take the same bytes, on
+ * any number of workers. Adopts existing bindings when it starts and periodically repairs drift between the
+ * ledger and the API server.
  */
 import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   log,
   proxyActivities,
   setCurrentDetails,
@@ -15,15 +17,17 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import { boundBytes, ledgerFreeBytes, release, repairDrift, reserve, type DriftReport, type LedgerState } from '../scheduler/ledger.js';
+import { boundBytes, ledgerFreeBytes, release, repairDrift, reserve, type DriftReport, type LedgerState, type ReserveResult } from '../scheduler/ledger.js';
 import {
   ledgerQuery,
   poolEventSignal,
   releaseSignal,
-  reserveUpdate,
+  reserveReplySignal,
+  reserveRequestSignal,
   type LedgerView,
   type PoolView,
   type PoolWorkflowInput,
+  type ReserveRequestMsg,
 } from './messages.js';
 
 type Acts = ReturnType<typeof createActivities>;
@@ -38,9 +42,10 @@ const gib = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
 export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
   const { ref, timings } = input;
   const ledger: LedgerState = input.ledger ?? { bindings: {} };
+  const queue: ReserveRequestMsg[] = input.pending ?? [];
+  const replies = new Set<Promise<void>>();
   let view: PoolView | undefined;
   let dirty = true;
-  let released = 0;
   let lastDrift: (DriftReport & { at: string }) | undefined;
   let gone = false;
 
@@ -59,26 +64,11 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
     dirty = true;
     if (e.deleted) gone = true;
   });
+  setHandler(reserveRequestSignal, (m) => void queue.push(m));
   setHandler(releaseSignal, ({ uid }) => {
-    if (release(ledger, uid)) released++;
+    release(ledger, uid);
     describe();
   });
-  setHandler(
-    reserveUpdate,
-    async (req) => {
-      await condition(() => view !== undefined);
-      // From here to the return there is no await: the check and the record are one atomic step.
-      const res = reserve(ledger, view!.info, view!.policy, req, now());
-      describe();
-      return res;
-    },
-    {
-      validator: (req) => {
-        if (!req || typeof req.uid !== 'string' || !req.uid) throw new Error('reserve: uid is required');
-        if (!(typeof req.bytes === 'number' && req.bytes >= 0)) throw new Error('reserve: bytes must be >= 0');
-      },
-    },
-  );
   setHandler(ledgerQuery, (): LedgerView => {
     const bindings = Object.values(ledger.bindings).sort((a, b) => (a.key < b.key ? -1 : 1));
     return {
@@ -90,6 +80,26 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
       lastDrift,
     };
   });
+
+  const reply = (m: ReserveRequestMsg, result: ReserveResult) => {
+    if (!m.replyTo) return;
+    const p = getExternalWorkflowHandle(m.replyTo)
+      .signal(reserveReplySignal, { requestId: m.requestId, pool: ref.name, result })
+      .catch(() => undefined) // the volume's workflow is gone: nobody is waiting
+      .finally(() => replies.delete(p));
+    replies.add(p);
+  };
+
+  /** Answers every queued request; the whole batch is decided without an await in between. */
+  const admit = () => {
+    for (const m of queue.splice(0)) {
+      const result: ReserveResult = gone || !view
+        ? { accepted: false, reason: 'PoolUnschedulable', freeBytes: 0 }
+        : reserve(ledger, view.info, view.policy, m.req, now());
+      reply(m, result);
+    }
+    describe();
+  };
 
   const checkDrift = async () => {
     const api = await acts.poolListBindings({ pool: ref });
@@ -115,16 +125,23 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
       describe();
       if (gone) break;
     }
-    const woke = await condition(() => dirty || gone || workflowInfo().continueAsNewSuggested, timings.driftCheckMs);
+    if (queue.length) admit();
+    const woke = await condition(
+      () => dirty || gone || queue.length > 0 || workflowInfo().continueAsNewSuggested,
+      timings.driftCheckMs,
+    );
     if (!woke) {
       await checkDrift();
       describe();
     }
-    if (workflowInfo().continueAsNewSuggested && !dirty) {
+    if (workflowInfo().continueAsNewSuggested && !dirty && queue.length === 0) {
+      await Promise.all([...replies]);
       await condition(allHandlersFinished);
-      return continueAsNew<typeof poolWorkflow>({ ref, timings, ledger });
+      return continueAsNew<typeof poolWorkflow>({ ref, timings, ledger, pending: queue });
     }
   }
+  admit(); // refuse what is still queued: the pool is gone
+  await Promise.all([...replies]);
   await condition(allHandlersFinished);
-  log.info('pool gone; ledger closed', { pool: ref.name, bindings: Object.keys(ledger.bindings).length, released });
+  log.info('pool gone; ledger closed', { pool: ref.name, bindings: Object.keys(ledger.bindings).length });
 }

@@ -14,14 +14,17 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
+import type { ReserveResult } from '../scheduler/ledger.js';
 import {
   placementQuery,
+  reserveReplySignal,
   retryPlacementSignal,
   SA_NODE,
   SA_PHASE,
   SA_POOL,
   volumeEventSignal,
   type PlacementRecord,
+  type ObjectRef,
   type VolumePhase,
   type VolumeView,
   type VolumeWorkflowInput,
@@ -58,6 +61,24 @@ export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<Placem
     if (record.phase === 'Unschedulable' || record.phase === 'Pending') retryRequested = true;
   });
   setHandler(placementQuery, () => record);
+  const replies = new Map<string, ReserveResult>();
+  setHandler(reserveReplySignal, (m) => void replies.set(m.requestId, m.result));
+  let requests = 0;
+
+  /** Asks a pool's ledger and waits for its answer; re-asks after a silence (the ledger is idempotent by uid). */
+  const askLedger = async (pool: ObjectRef): Promise<ReserveResult> => {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const requestId = `${ref.uid}/${++requests}`;
+      await kube.ledgerRequest({ volume: ref, pool, requestId, replyTo: workflowInfo().workflowId });
+      if (await condition(() => replies.has(requestId) || gone, '60s')) {
+        const r = replies.get(requestId);
+        replies.delete(requestId);
+        if (r) return r;
+        return { accepted: false, reason: 'VolumeGone', freeBytes: 0 };
+      }
+    }
+    return { accepted: false, reason: 'LedgerTimeout', freeBytes: 0 };
+  };
 
   let indexedPhase: VolumePhase | undefined;
   const setPhase = (phase: VolumePhase, msg?: string) => {
@@ -71,9 +92,11 @@ export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<Placem
 
   const place = async (view: VolumeView): Promise<void> => {
     setPhase('Placing');
+    // Pools whose ledger refused this volume in an earlier round (the cache that ranked them was stale).
+    const refused: Record<string, string> = {};
     for (let round = 0; round < timings.placementRounds; round++) {
       record.passes++;
-      const decision = await sched.scheduleFilterAndScore({ ref });
+      const decision = await sched.scheduleFilterAndScore({ ref, refused });
       record.decision = decision;
       if (decision.error) {
         const invalid = !decision.error.startsWith('NoStoragePoolAvailable');
@@ -83,11 +106,13 @@ export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<Placem
       }
       const refusals: Record<string, number> = {};
       for (const c of decision.candidates) {
-        const res = await kube.ledgerReserve({ volume: ref, pool: { namespace: ref.namespace, name: c.pool } });
+        const res = await askLedger({ namespace: ref.namespace, name: c.pool });
+        if (gone) return;
         record.attempts.push({ pool: c.pool, accepted: res.accepted, ...(res.reason ? { reason: res.reason } : {}) });
         if (record.attempts.length > 20) record.attempts.splice(0, record.attempts.length - 20);
         if (!res.accepted) {
           refusals[res.reason ?? 'Refused'] = (refusals[res.reason ?? 'Refused'] ?? 0) + 1;
+          refused[c.pool] = res.reason ?? 'Refused';
           continue;
         }
         record.pool = c.pool;
@@ -154,7 +179,13 @@ export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<Placem
     if (view.targetNodeId) {
       if (record.pool !== view.targetNodeId) {
         // Bound outside this workflow (pre-existing binding, another controller): adopt it into the ledger.
-        await kube.ledgerReserve({ volume: ref, pool: { namespace: ref.namespace, name: view.targetNodeId }, adopt: true });
+        await kube.ledgerRequest({
+          volume: ref,
+          pool: { namespace: ref.namespace, name: view.targetNodeId },
+          adopt: true,
+          requestId: `${ref.uid}/adopt`,
+          replyTo: '',
+        });
         record.pool = view.targetNodeId;
         upsert([
           { key: SA_POOL, value: view.targetNodeId },

@@ -56,7 +56,7 @@ describe('e2e: volumes placed end to end', function () {
       const history = await h.fetchHistory();
       const types = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
       assert.ok(types.includes('scheduleFilterAndScore'), `${v.metadata.name}: filter activity in history`);
-      assert.ok(types.includes('ledgerReserve'), `${v.metadata.name}: reserve activity in history`);
+      assert.ok(types.includes('ledgerRequest'), `${v.metadata.name}: ledger request in history`);
       assert.ok(types.includes('volumeBind'), `${v.metadata.name}: bind activity in history`);
       const rec = await h.query(placementQuery);
       assert.equal(rec.phase, 'Bound');

@@ -44,12 +44,28 @@ describe('unit: filter chain and placement decision', () => {
     const d = schedule(c, resolveChain(c), [node(pool('a', { bytes: GiB })), node(pool('b', { bytes: GiB })), node(pool('x', { status: 'unknown' }))], vol({ size: 2 * GiB, host: 'a' }));
     assert.equal(d.error, 'NoStoragePoolAvailable: PoolFreeSize: 2, PoolUnschedulable: 1');
   });
-  it('breaks ties deterministically: score, then free bytes, then name', () => {
+  it('breaks ties deterministically: score, then free bytes, then a per-volume spread', () => {
     const nodes = [node(pool('z', { bytes: 50 * GiB, vgFree: 50 * GiB })), node(pool('m', { bytes: 50 * GiB, vgFree: 50 * GiB })), node(pool('big', { bytes: 80 * GiB, vgFree: 80 * GiB }))];
-    for (let i = 0; i < 3; i++) {
-      const d = schedule(c, resolveChain(c), [...nodes].reverse(), vol({ host: 'h' }));
-      assert.deepEqual(d.candidates.map((x) => x.pool), ['big', 'm', 'z']);
+    const v = vol({ host: 'h' });
+    const first = schedule(c, resolveChain(c), nodes, v).candidates.map((x) => x.pool);
+    assert.equal(first[0], 'big', 'more free bytes wins a score tie');
+    for (const order of [[...nodes].reverse(), [nodes[1]!, nodes[2]!, nodes[0]!]])
+      assert.deepEqual(schedule(c, resolveChain(c), order, v).candidates.map((x) => x.pool), first, 'input order does not matter');
+  });
+  it('spreads a burst of equal volumes over equal pools', () => {
+    const nodes = ['p0', 'p1', 'p2', 'p3', 'p4'].map((n) => node(pool(n)));
+    const firsts: Record<string, number> = {};
+    for (let i = 0; i < 200; i++) {
+      const p = schedule(c, resolveChain(c), nodes, vol({ host: 'h' })).candidates[0]!.pool;
+      firsts[p] = (firsts[p] ?? 0) + 1;
     }
+    assert.equal(Object.keys(firsts).length, 5);
+    for (const n of Object.values(firsts)) assert.ok(n >= 20 && n <= 60, JSON.stringify(firsts));
+  });
+  it('excludes pools whose ledger refused the volume, under the pseudo-filter "Ledger"', () => {
+    const d = schedule(c, resolveChain(c), ['a', 'b', 'c'].map((n) => node(pool(n))), vol({ host: 'h' }), { refused: { a: 'PoolFreeSize', b: 'PoolFreeSize' } });
+    assert.deepEqual(d.filters[0], { filter: 'Ledger', in: 3, rejected: { PoolFreeSize: 2 }, examples: { PoolFreeSize: ['a', 'b'] } });
+    assert.deepEqual(d.candidates.map((x) => x.pool), ['c']);
   });
   it('applies per-priority weights (weight 1 = LiteIO)', () => {
     const nodes = [node(pool('full', { bytes: 100, vgFree: 10 })), node(pool('host', { bytes: 100, vgFree: 100 }))];

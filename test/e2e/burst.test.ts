@@ -1,0 +1,54 @@
+/**
+ * No over-commit under a burst: 300 volumes created at once into 5 pools with room for exactly 200.
+ */
+import assert from 'node:assert/strict';
+import { ledgerQuery, poolWorkflowId } from '../../src/workflows/messages.js';
+import { inParallel, sampleCapacity } from '../harness/capacity-sampler.js';
+import { eventually } from '../harness/eventually.js';
+import { testEnv } from '../harness/env.js';
+import { GiB, newTestCluster, type TestCluster } from '../harness/cluster.js';
+
+describe('e2e: burst of 300 volumes into room for 200', function () {
+  let c: TestCluster;
+  after(async () => c?.stop());
+
+  it('binds exactly 200, leaves 100 pending with PoolFreeSize, and never over-commits a pool', async () => {
+    const env = await testEnv();
+    c = await newTestCluster(env, 'burst');
+    await c.startOperator({ config: { scheduler: { maxRemoteVolumeCount: 1000 } } });
+    const caps: Record<string, number> = {};
+    for (let i = 0; i < 5; i++) {
+      caps[`pool-${i}`] = 40 * GiB;
+      await c.createPool(`pool-${i}`, { bytes: 40 * GiB });
+    }
+    const sampler = sampleCapacity(c, caps);
+    const t0 = Date.now();
+    await inParallel(Array.from({ length: 300 }, (_, i) => i), 24, (i) => c.createVolume(`burst-${i}`, { size: GiB }));
+    const created = Date.now() - t0;
+
+    const vols = await eventually(
+      async () => {
+        const vs = await c.listVolumes();
+        const bound = vs.filter((v) => v.spec.targetNodeId);
+        const pending = vs.filter((v) => !v.spec.targetNodeId && v.status?.msg === 'NoStoragePoolAvailable: PoolFreeSize: 5');
+        assert.equal(bound.length, 200, `bound ${bound.length}`);
+        assert.equal(pending.length, 100, `pending with PoolFreeSize ${pending.length}`);
+        return vs;
+      },
+      { timeoutMs: 240_000, intervalMs: 1000, what: '200 bound + 100 pending' },
+    );
+    await sampler.stop();
+    assert.deepEqual(sampler.violations, []);
+    assert.ok(sampler.samples > 5, `sampled ${sampler.samples} times during the burst`);
+
+    const used: Record<string, number> = {};
+    for (const v of vols) if (v.spec.targetNodeId) used[v.spec.targetNodeId] = (used[v.spec.targetNodeId] ?? 0) + v.spec.sizeByte;
+    for (const p of Object.keys(caps)) {
+      assert.equal(used[p], 40 * GiB, `pool ${p} is exactly full`);
+      const ledger = await c.op!.client.workflow.getHandle(poolWorkflowId({ namespace: c.ns, name: p })).query(ledgerQuery);
+      assert.equal(ledger.boundBytes, 40 * GiB, `ledger of ${p}`);
+      assert.equal(ledger.bindings.length, 40);
+    }
+    if (process.env['DCT_VERBOSE']) console.error(`[burst] created in ${created} ms, settled in ${Date.now() - t0} ms, ${sampler.samples} samples`);
+  });
+});
