@@ -148,10 +148,9 @@ export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<Placem
 
   while (!gone) {
     const waitUnschedulable = record.phase === 'Unschedulable';
-    const woke = await condition(
-      () => dirty || retryRequested || gone || workflowInfo().continueAsNewSuggested,
-      waitUnschedulable ? timings.unschedulableRetryMs : undefined,
-    );
+    const wake = () => dirty || retryRequested || gone || workflowInfo().continueAsNewSuggested;
+    // condition() without a timeout resolves to undefined, not true: only the timed form can report a timeout.
+    const woke = waitUnschedulable ? await condition(wake, timings.unschedulableRetryMs) : (await condition(wake), true);
     if (gone) break;
     if (workflowInfo().continueAsNewSuggested && !dirty && !retryRequested) {
       await condition(allHandlersFinished);
