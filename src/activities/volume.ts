@@ -1,7 +1,7 @@
 /** Activities that read and write AntstorVolumes for the VolumeWorkflow. */
 import { EventReasons, Finalizers, KIND_VOLUME, Labels, NoStoragePoolAvailable } from '../api/constants.js';
 import type { AntstorVolume } from '../api/types.js';
-import { summarizeDecision, type PlacementDecision } from '../scheduler/chain.js';
+import { summarizeDecision, type DecisionSummary } from '../scheduler/chain.js';
 import { poolWorkflowId, releaseSignal, type VolumeRef, type VolumeView } from '../workflows/messages.js';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ActivityDeps } from './deps.js';
@@ -44,7 +44,7 @@ export function volumeActivities(d: ActivityDeps) {
      * Writes the placement: spec.targetNodeId, label obnvmf/target-node-id and the in-state finalizer, in one
      * merge patch guarded by resourceVersion. Refuses to overwrite a different existing binding.
      */
-    async volumeBind({ ref, pool, decision }: { ref: VolumeRef; pool: string; decision: PlacementDecision }) {
+    async volumeBind({ ref, pool, decision }: { ref: VolumeRef; pool: string; decision: DecisionSummary }) {
       let boundTo = '';
       const res = await d.kube.updateVolume(ref.namespace, ref.name, (v) => {
         if (v.metadata.uid !== ref.uid) return null;

@@ -223,12 +223,17 @@ export function schedule(
   return decision;
 }
 
+/** What the one-line summary needs (kept small: it travels in activity inputs). */
+export type DecisionSummary = Pick<PlacementDecision, 'pools' | 'qualified' | 'reasons' | 'error' | 'override'> & {
+  candidates?: Candidate[];
+};
+
 /** One line for status.msg and events: the chosen pool, or the error. */
-export function summarizeDecision(d: PlacementDecision, chosen?: string): string {
+export function summarizeDecision(d: DecisionSummary, chosen?: string): string {
   if (d.error) return d.error;
   if (d.override) return `placed on ${chosen ?? d.override} by annotation ${Annotations.SelectedTgtNode}`;
   const rej = Object.entries(d.reasons)
     .map(([r, c]) => `${r}: ${c}`)
     .join(', ');
-  return `placed on ${chosen ?? d.candidates[0]?.pool} (${d.qualified}/${d.pools} pools qualified${rej ? `; rejected ${rej}` : ''})`;
+  return `placed on ${chosen ?? d.candidates?.[0]?.pool} (${d.qualified}/${d.pools} pools qualified${rej ? `; rejected ${rej}` : ''})`;
 }

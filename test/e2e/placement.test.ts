@@ -3,6 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { Worker } from '@temporalio/worker';
+import proto from '@temporalio/proto';
 import { Finalizers, Labels } from '../../src/api/constants.js';
 import { placementQuery, volumeWorkflowId, ledgerQuery, poolWorkflowId } from '../../src/workflows/messages.js';
 import { eventually } from '../harness/eventually.js';
@@ -58,6 +59,10 @@ describe('e2e: volumes placed end to end', function () {
       assert.ok(types.includes('scheduleFilterAndScore'), `${v.metadata.name}: filter activity in history`);
       assert.ok(types.includes('ledgerRequest'), `${v.metadata.name}: ledger request in history`);
       assert.ok(types.includes('volumeBind'), `${v.metadata.name}: bind activity in history`);
+      // Temporal's own measure (historySizeBytes) is the protobuf encoding; the decision inside is bounded
+      // independently of the pool count by a unit test at 1,000 pools.
+      const size = proto.temporal.api.history.v1.History.encode(history).finish().length;
+      assert.ok(size < 32 * 1024, `${v.metadata.name}: history is ${size} bytes`);
       const rec = await h.query(placementQuery);
       assert.equal(rec.phase, 'Bound');
       assert.equal(rec.pool, v.spec.targetNodeId);

@@ -111,3 +111,18 @@ describe('unit: filter chain and placement decision', () => {
     assert.equal(d.error, 'NoStoragePoolAvailable: FilterError(Boom): 1');
   });
 });
+
+describe('unit: placement decision stays compact at 1,000 pools', () => {
+  it('is a few KiB whatever the pool count (examples capped, candidates capped)', () => {
+    const c = cfg();
+    const statuses = ['ready', 'unknown', 'offline', 'locked'];
+    const nodes = Array.from({ length: 1000 }, (_, i) =>
+      node(pool(`storage-node-${String(i).padStart(4, '0')}.example.internal`, { bytes: (i % 7) * 10 * GiB, status: statuses[i % 4]!, labels: { rack: `r${i % 13}` } })),
+    );
+    const v = vol({ host: 'h', size: 5 * GiB, annotations: { 'obnvmf/pool-label-selector': 'rack in (r1,r2,r3)' } });
+    const d = schedule(c, resolveChain(c), nodes, v);
+    const bytes = Buffer.byteLength(JSON.stringify(d));
+    assert.ok(d.qualified > 0 && d.pools === 1000);
+    assert.ok(bytes < 4096, `decision is ${bytes} bytes`);
+  });
+});
