@@ -24,6 +24,8 @@ import {
   releaseSignal,
   reserveReplySignal,
   reserveRequestSignal,
+  volumeEventSignal,
+  volumeWorkflowId,
   type LedgerView,
   type PoolView,
   type PoolWorkflowInput,
@@ -103,7 +105,18 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
 
   const checkDrift = async () => {
     const api = await acts.poolListBindings({ pool: ref });
+    const before = { ...ledger.bindings };
     const report = repairDrift(ledger, api.bindings, now(), timings.driftGraceMs, new Set(api.inFlight));
+    // A dropped entry means its volume vanished without its workflow noticing (a missed delete): wake it.
+    for (const [uid, b] of Object.entries(before)) {
+      if (ledger.bindings[uid]) continue;
+      const [namespace = ref.namespace, name = ''] = b.key.split('/');
+      const p = getExternalWorkflowHandle(volumeWorkflowId({ namespace, name, uid }))
+        .signal(volumeEventSignal, { resourceVersion: 'ledger-drift' })
+        .catch(() => undefined)
+        .finally(() => replies.delete(p));
+      replies.add(p);
+    }
     if (report.adopted.length || report.dropped.length || report.resized.length) {
       lastDrift = { ...report, at: new Date(now()).toISOString() };
       log.warn('ledger drift repaired', { pool: ref.name, ...report });
