@@ -11,3 +11,11 @@ export * from './api/objects.js';
 export { loadControllerConfig, parseControllerConfigYaml, type ControllerConfig } from './config/controller-config.js';
 export { runOperator, type OperatorOptions, type RunningOperator } from './operator.js';
 export { createLogger, type Logger } from './logger.js';
+export { runOperatorMain } from './cli/operator-command.js';
+export {
+  registerPlugins,
+  registerPluginsInPoolReconciler,
+  registerPluginsInVolumeReconciler,
+} from './plugins/registry.js';
+export type { Plugin, PluginContext, PluginFactory, PluginHandle, ReconcileResult, ClusterStateView, ObjectKind } from './plugins/types.js';
+export type { KubeClients } from './kube/client.js';

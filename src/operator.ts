@@ -7,7 +7,10 @@ import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities } from './activities/index.js';
+import { createActivities, type ActivityDeps } from './activities/index.js';
+import { pluginActivities, pluginNames } from './activities/plugins.js';
+import { instantiatePlugins } from './plugins/registry.js';
+import { BUILTIN_PLUGINS } from './plugins/builtin/index.js';
 import type { ControllerConfig } from './config/controller-config.js';
 import { ClusterCache } from './kube/cluster-cache.js';
 import { makeClients } from './kube/client.js';
@@ -87,7 +90,20 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   const clients = makeClients(o.kubeConfig);
   const cache = new ClusterCache(clients, o.namespace, log);
   const kube = new KubeResources(clients);
-  const activities = createActivities({ kube, cache, temporal: client, taskQueue, config: o.config, chain, timings, log });
+  const plugins = await instantiatePlugins(BUILTIN_PLUGINS, { config: o.config, kube: clients, log });
+  const deps: ActivityDeps = {
+    kube,
+    clients,
+    cache,
+    temporal: client,
+    taskQueue,
+    config: o.config,
+    chain,
+    timings,
+    log,
+    pluginNames: { StoragePool: pluginNames(plugins, 'StoragePool'), AntstorVolume: pluginNames(plugins, 'AntstorVolume') },
+  };
+  const activities = { ...createActivities(deps), ...pluginActivities(deps, plugins, clients) };
 
   const worker = await Worker.create({
     connection: native,
@@ -99,7 +115,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
     shutdownGraceTime: '10s',
   });
 
-  const watcher = o.watch === false ? undefined : new Watcher(cache, client, { taskQueue, timings }, log);
+  const watcher = o.watch === false ? undefined : new Watcher(cache, client, { taskQueue, timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector }, log);
   watcher?.start();
   const workerRun = worker.run();
   workerRun.catch((e) => log.error('worker stopped with an error', { error: (e as Error).message }));

@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import type { ControllerConfig } from '../config/controller-config.js';
 import type { ClusterCache } from '../kube/cluster-cache.js';
+import type { KubeClients } from '../kube/client.js';
 import type { KubeResources } from '../kube/resources.js';
 import type { Logger } from '../logger.js';
 import type { ResolvedChain } from '../scheduler/chain.js';
@@ -9,6 +10,8 @@ import type { Timings } from '../workflows/messages.js';
 
 export interface ActivityDeps {
   kube: KubeResources;
+  /** The raw clients (Leases, Nodes), for the pool lifecycle and plugins. */
+  clients: KubeClients;
   cache: ClusterCache;
   temporal: Client;
   taskQueue: string;
@@ -16,4 +19,6 @@ export interface ActivityDeps {
   chain: ResolvedChain;
   timings: Timings;
   log: Logger;
+  /** Names of the reconciler plugins per kind, in chain order. */
+  pluginNames?: { StoragePool: string[]; AntstorVolume: string[] };
 }

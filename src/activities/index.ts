@@ -4,6 +4,7 @@ import { ledgerActivities } from './ledger.js';
 import { poolActivities } from './pool.js';
 import { scheduleActivities } from './schedule.js';
 import { volumeActivities } from './volume.js';
+import { poolLifecycleActivities } from './pool-lifecycle.js';
 
 export type { ActivityDeps } from './deps.js';
 
@@ -13,5 +14,6 @@ export function createActivities(d: ActivityDeps) {
     ...ledgerActivities(d),
     ...volumeActivities(d),
     ...poolActivities(d),
+    ...poolLifecycleActivities(d, d.clients),
   };
 }

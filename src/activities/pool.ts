@@ -35,6 +35,9 @@ export function poolActivities(d: ActivityDeps) {
         policy,
         nodeId: poolNodeId(p),
         resourceVersion: p.metadata.resourceVersion ?? '',
+        uid: p.metadata.uid ?? '',
+        lifecycle: true,
+        plugins: d.pluginNames?.StoragePool ?? [],
       };
     },
 

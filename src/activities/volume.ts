@@ -37,7 +37,9 @@ export function volumeActivities(d: ActivityDeps) {
 
   return {
     async volumeLoad({ ref }: { ref: VolumeRef }): Promise<VolumeView> {
-      return viewOf(await d.kube.getVolume(ref.namespace, ref.name), ref.uid);
+      const view = viewOf(await d.kube.getVolume(ref.namespace, ref.name), ref.uid);
+      const plugins = d.pluginNames?.AntstorVolume ?? [];
+      return view.exists && !view.replaced && plugins.length ? { ...view, plugins } : view;
     },
 
     /**
@@ -112,26 +114,49 @@ export function volumeActivities(d: ActivityDeps) {
 
     /**
      * Deletion: when the in-state finalizer is the only one left, release the ledger entry and remove it
-     * (LiteIO's rule). Other finalizers belong to the agent, which removes them after cleaning up.
+     * (LiteIO's rule). Other finalizers belong to the agent, which removes them after cleaning up — unless the
+     * pool has not been ready for the grace period: then the agent's finalizers (lvm, spdk-tgt and the
+     * logic-volume one LiteIO forgets) are removed so the volume does not stay stuck forever.
      */
-    async volumeFinalize({ ref, pool }: { ref: VolumeRef; pool: string }): Promise<{ released: boolean; waitingFor: string[] }> {
-      const v = await d.kube.getVolume(ref.namespace, ref.name);
+    async volumeFinalize({ ref, pool }: { ref: VolumeRef; pool: string }): Promise<{ released: boolean; waitingFor: string[]; recheckInMs?: number; forced?: string[] }> {
+      let v = await d.kube.getVolume(ref.namespace, ref.name);
       if (!v || v.metadata.uid !== ref.uid) {
         if (pool) await releaseOn(ref, pool);
         return { released: true, waitingFor: [] };
       }
-      const fins = v.metadata.finalizers ?? [];
-      const others = fins.filter((f) => f !== Finalizers.InState);
-      if (others.length > 0) return { released: false, waitingFor: others };
+      let forced: string[] | undefined;
+      const agent = (v.metadata.finalizers ?? []).filter((f) => f !== Finalizers.InState);
+      if (agent.length > 0) {
+        const p = pool ? await d.kube.getPool(ref.namespace, pool) : undefined;
+        const grace = d.timings.deadPoolGraceMs ?? 20 * 60_000;
+        const since = Date.now() - Date.parse(v.metadata.deletionTimestamp ?? new Date().toISOString());
+        if (p?.status?.status === 'ready') return { released: false, waitingFor: agent, recheckInMs: 2 * 60_000 };
+        if (since < grace) return { released: false, waitingFor: agent, recheckInMs: Math.max(1000, grace - since + 500) };
+        const removable = new Set<string>([Finalizers.KernelLVol, Finalizers.SpdkTarget, Finalizers.LogicVolume]);
+        const res = await d.kube.updateVolume(ref.namespace, ref.name, (cur) => {
+          if (cur.metadata.uid !== ref.uid) return null;
+          const fins = cur.metadata.finalizers ?? [];
+          const keep = fins.filter((f) => !removable.has(f));
+          return keep.length === fins.length ? null : { metadata: { finalizers: keep } };
+        });
+        forced = agent.filter((f) => removable.has(f));
+        const err = await d.kube.recordEvent(v, KIND_VOLUME, 'Warning', 'ForcedCleanup',
+          `pool ${pool || '(none)'} not ready for ${Math.round(since / 60_000)} min after deletion: removed finalizers ${forced.join(', ')}`);
+        if (err) d.log.warn('event not recorded', { error: err.message });
+        if (!res.obj) return { released: true, waitingFor: [], forced };
+        v = res.obj;
+        const left = (v.metadata.finalizers ?? []).filter((f) => f !== Finalizers.InState);
+        if (left.length) return { released: false, waitingFor: left, forced, recheckInMs: 2 * 60_000 };
+      }
       // Release before the finalizer goes, so the bytes are free by the time anyone sees the volume gone.
       if (pool) await releaseOn(ref, pool);
-      if (fins.includes(Finalizers.InState))
+      if ((v.metadata.finalizers ?? []).includes(Finalizers.InState))
         await d.kube.updateVolume(ref.namespace, ref.name, (cur) =>
           cur.metadata.uid === ref.uid && (cur.metadata.finalizers ?? []).includes(Finalizers.InState)
             ? { metadata: { finalizers: (cur.metadata.finalizers ?? []).filter((f) => f !== Finalizers.InState) } }
             : null,
         );
-      return { released: true, waitingFor: [] };
+      return { released: true, waitingFor: [], ...(forced ? { forced } : {}) };
     },
   };
 }

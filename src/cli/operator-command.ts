@@ -44,3 +44,24 @@ export async function runOperatorCommand(v: Record<string, unknown>): Promise<nu
   await op.stop();
   return 0;
 }
+
+/**
+ * Runs `operator` with the given command-line flags: the entry point for a custom main that registered its
+ * own plugins and filters first (see examples/custom-plugin). Exits the process on a startup error.
+ */
+export async function runOperatorMain(argv: string[]): Promise<void> {
+  const { parseArgs } = await import('node:util');
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({ args: argv, options: operatorOptionsSpec.options, strict: true, allowPositionals: false }));
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${operatorOptionsSpec.usage}`);
+    process.exit(2);
+  }
+  try {
+    process.exit(await runOperatorCommand(values));
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    process.exit(1);
+  }
+}

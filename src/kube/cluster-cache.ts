@@ -13,6 +13,8 @@ import type { Logger } from '../logger.js';
 export type CacheEvent<T> = { type: 'add' | 'update' | 'delete'; obj: T; old?: T };
 
 export interface ClusterCacheEvents {
+  node: (e: CacheEvent<KubernetesObject>) => void;
+  lease: (e: CacheEvent<KubernetesObject>) => void;
   pool: (e: CacheEvent<StoragePool>) => void;
   volume: (e: CacheEvent<AntstorVolume>) => void;
 }
@@ -23,6 +25,8 @@ type Inf = Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
 export class ClusterCache extends EventEmitter {
   private pools?: Inf;
   private volumes?: Inf;
+  private nodes?: Inf;
+  private leases?: Inf;
   private readonly old = new Map<string, unknown>();
   private stopped = false;
   private synced = { pools: false, volumes: false };
@@ -39,7 +43,16 @@ export class ClusterCache extends EventEmitter {
   async start(): Promise<void> {
     this.pools = this.informer(PLURAL_POOL, 'pool');
     this.volumes = this.informer(PLURAL_VOLUME, 'volume');
-    await Promise.all([this.startWithRetry(this.pools, 'pools'), this.startWithRetry(this.volumes, 'volumes')]);
+    // Nodes feed LockPool (labels, taints) and the orphan-pool rule, as LiteIO's NodeEventHandler does.
+    this.nodes = this.informer('nodes', 'node');
+    // Leases are the agents' heartbeats (one per pool, same name).
+    this.leases = this.informer('leases', 'lease');
+    await Promise.all([
+      this.startWithRetry(this.leases, 'leases'),
+      this.startWithRetry(this.pools, 'pools'),
+      this.startWithRetry(this.volumes, 'volumes'),
+      this.startWithRetry(this.nodes, 'nodes'),
+    ]);
     this.synced = { pools: true, volumes: true };
   }
 
@@ -49,7 +62,7 @@ export class ClusterCache extends EventEmitter {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.allSettled([this.pools?.stop(), this.volumes?.stop()]);
+    await Promise.allSettled([this.pools?.stop(), this.volumes?.stop(), this.nodes?.stop(), this.leases?.stop()]);
   }
 
   listPools(): StoragePool[] {
@@ -65,10 +78,19 @@ export class ClusterCache extends EventEmitter {
     return this.volumes?.get(name, this.namespace) as unknown as AntstorVolume | undefined;
   }
 
-  private informer(plural: string, kind: 'pool' | 'volume'): Inf {
-    const path = `/apis/${GROUP}/${VERSION}/namespaces/${this.namespace}/${plural}`;
+  private informer(plural: string, kind: 'pool' | 'volume' | 'node' | 'lease'): Inf {
+    const path =
+      kind === 'node'
+        ? '/api/v1/nodes'
+        : kind === 'lease'
+          ? `/apis/coordination.k8s.io/v1/namespaces/${this.namespace}/leases`
+          : `/apis/${GROUP}/${VERSION}/namespaces/${this.namespace}/${plural}`;
     const listFn = () =>
-      this.clients.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural }) as Promise<
+      (kind === 'node'
+        ? this.clients.core.listNode()
+        : kind === 'lease'
+          ? this.clients.coordination.listNamespacedLease({ namespace: this.namespace })
+          : this.clients.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural })) as Promise<
         KubernetesListObject<KubernetesObject>
       >;
     const inf = makeInformer<KubernetesObject>(this.clients.kc, path, listFn);

@@ -7,6 +7,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { volumeTotalBytes } from '../api/objects.js';
 import type { AntstorVolume, StoragePool } from '../api/types.js';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { CacheEvent, ClusterCache } from '../kube/cluster-cache.js';
 import type { Logger } from '../logger.js';
 import {
@@ -25,6 +26,8 @@ import { KeyedQueue } from './keyed-queue.js';
 
 export interface WatcherOptions {
   taskQueue: string;
+  /** Which Node events reach pools (scheduler.nodeCacheSelector; empty = all). */
+  nodeCacheSelector?: Record<string, string>;
   timings: Timings;
   /** Delay that coalesces bursts of capacity changes into one retry fan-out (ms). */
   retryDebounceMs?: number;
@@ -57,6 +60,8 @@ export class Watcher {
   private retryReasons = new Set<string>();
   private readonly onPool = (e: CacheEvent<StoragePool>) => this.poolEvent(e);
   private readonly onVolume = (e: CacheEvent<AntstorVolume>) => this.volumeEvent(e);
+  private readonly onNode = (e: CacheEvent<KubernetesObject>) => this.nodeEvent(e);
+  private readonly onLease = (e: CacheEvent<KubernetesObject>) => this.leaseEvent(e);
   signalsSent = 0;
 
   constructor(
@@ -77,11 +82,15 @@ export class Watcher {
   start(): void {
     this.cache.on('pool', this.onPool);
     this.cache.on('volume', this.onVolume);
+    this.cache.on('node', this.onNode);
+    this.cache.on('lease', this.onLease);
   }
 
   stop(): void {
     this.cache.off('pool', this.onPool);
     this.cache.off('volume', this.onVolume);
+    this.cache.off('node', this.onNode);
+    this.cache.off('lease', this.onLease);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.queue.close();
   }
@@ -112,13 +121,50 @@ export class Watcher {
       uid,
       ev: { resourceVersion: rv, ...(e.type === 'delete' ? { deleted: true } : {}) },
     });
-    if (e.type === 'delete' && v.spec?.targetNodeId) this.scheduleRetry(`volume ${name} released ${v.spec.targetNodeId}`);
+    if (e.type === 'delete' && v.spec?.targetNodeId) {
+      this.scheduleRetry(`volume ${name} released ${v.spec.targetNodeId}`);
+      this.wakeDeletingPool(v.spec.targetNodeId);
+    }
     if (e.type === 'update') {
       const old = e.old as AntstorVolume | undefined;
       // Unbound, or shrunk (allocated-bytes written by the agent): bytes came free.
       if (old?.spec?.targetNodeId && !v.spec?.targetNodeId) this.scheduleRetry(`volume ${name} unbound`);
       else if (old && v.spec?.targetNodeId && volumeTotalBytes(v) < volumeTotalBytes(old)) this.scheduleRetry(`volume ${name} shrank`);
     }
+  }
+
+  /** A Node changed: reconcile the pool of the same name (LockPool, orphan rule), if the node is selected. */
+  private nodeEvent(e: CacheEvent<KubernetesObject>): void {
+    const name = e.obj.metadata?.name;
+    if (!name || !this.cache.getPool(name)) return;
+    const labels = e.obj.metadata?.labels ?? {};
+    const sel = this.opts.nodeCacheSelector ?? {};
+    if (!Object.entries(sel).every(([k, v]) => labels[k] === v)) return;
+    this.queue.add(`pool/${name}`, { kind: 'pool', name, ev: { resourceVersion: `node:${e.obj.metadata?.resourceVersion ?? ''}` } });
+  }
+
+  /**
+   * A heartbeat Lease changed. Routine renewals of a ready pool are ignored (the pool's own timer covers a
+   * lapse); a new Lease, a renewTime that went backwards, or a renewal while the pool is unknown/offline wakes
+   * the pool at once.
+   */
+  private leaseEvent(e: CacheEvent<KubernetesObject>): void {
+    const name = e.obj.metadata?.name;
+    const pool = name ? this.cache.getPool(name) : undefined;
+    if (!name || !pool || e.type === 'delete') return;
+    const renew = (o?: KubernetesObject) => Date.parse(String((o as { spec?: { renewTime?: unknown } } | undefined)?.spec?.renewTime ?? ''));
+    const now = renew(e.obj);
+    const before = renew(e.old);
+    const status = pool.status?.status;
+    const wake =
+      e.type === 'add' || !(before <= now) || status === 'unknown' || status === 'offline' || !status;
+    if (wake) this.queue.add(`pool/${name}`, { kind: 'pool', name, ev: { resourceVersion: `lease:${e.obj.metadata?.resourceVersion ?? ''}` } });
+  }
+
+  /** A volume left a pool that is being deleted: let the pool finish its deletion now. */
+  private wakeDeletingPool(pool: string): void {
+    if (this.cache.getPool(pool)?.metadata.deletionTimestamp)
+      this.queue.add(`pool/${pool}`, { kind: 'pool', name: pool, ev: { resourceVersion: `volume-left:${Date.now()}` } });
   }
 
   private scheduleRetry(reason: string): void {

@@ -47,6 +47,24 @@ export interface Timings {
   placementRounds: number;
   /** False when the Temporal namespace lacks the custom search attributes (undefined = true). */
   useSearchAttributes?: boolean;
+  /** First retry interval of a failed plugin call (ms, default 1 s; doubles each time). */
+  pluginRetryInitialMs?: number;
+  /** Attempts of one plugin Reconcile call before the chain counts as failed (default 5). */
+  pluginMaxAttempts?: number;
+  /** Requeue after a failed chain (ms, default 30 s). */
+  pluginErrorBackoffMs?: number;
+  /** Attempts of one HandleDeletion call before it is recorded as failed and skipped (default 10). */
+  deletionHookMaxAttempts?: number;
+  /** A deleting volume on a pool that is not ready loses the agent's finalizers after this long (default 20 min). */
+  deadPoolGraceMs?: number;
+  /** An empty, not-ready pool whose Node is gone is deleted when older than this (default 10 min). */
+  orphanPoolAgeMs?: number;
+  /** Heartbeat: a Lease older than this makes a ready pool unknown (default 3 min). */
+  heartbeatLostMs?: number;
+  /** Heartbeat: a Lease older than this makes the pool offline (default 24 h). */
+  heartbeatOfflineMs?: number;
+  /** How often a pool without a Lease, or one blocked on deletion, is looked at again (default 60 s). */
+  poolRecheckMs?: number;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -54,6 +72,14 @@ export const DEFAULT_TIMINGS: Timings = {
   driftCheckMs: 10 * 60_000,
   driftGraceMs: 10 * 60_000,
   placementRounds: 3,
+  pluginMaxAttempts: 5,
+  pluginErrorBackoffMs: 30_000,
+  deletionHookMaxAttempts: 10,
+  deadPoolGraceMs: 20 * 60_000,
+  orphanPoolAgeMs: 10 * 60_000,
+  heartbeatLostMs: 3 * 60_000,
+  heartbeatOfflineMs: 24 * 60 * 60_000,
+  poolRecheckMs: 60_000,
 };
 
 // ---- volume workflow ----
@@ -82,6 +108,8 @@ export interface PlacementRecord {
   message?: string;
   /** Number of filter passes run for this volume. */
   passes: number;
+  /** Set while a plugin stops the chain (break or error). */
+  chain?: { by: string; error?: string };
 }
 
 export interface VolumeCarryState {
@@ -108,6 +136,11 @@ export interface PoolView {
   policy: LedgerPolicy;
   nodeId: string;
   resourceVersion: string;
+  uid?: string;
+  /** Run the pool lifecycle (heartbeat, labels, finalizer, deletion). Absent in histories from before it. */
+  lifecycle?: boolean;
+  /** Reconciler plugins for StoragePools, in chain order. */
+  plugins?: string[];
 }
 
 export interface LedgerView {
@@ -156,6 +189,8 @@ export interface VolumeView {
   /** Label and in-state finalizer already match targetNodeId. */
   bindingComplete?: boolean;
   statusMsg?: string;
+  /** Reconciler plugins for AntstorVolumes, in chain order (built-ins first). */
+  plugins?: string[];
 }
 
 export interface ReserveOnPoolInput {

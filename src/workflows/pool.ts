@@ -18,6 +18,7 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { boundBytes, ledgerFreeBytes, release, repairDrift, reserve, type DriftReport, type LedgerState, type ReserveResult } from '../scheduler/ledger.js';
+import { runDeletionHooks, runReconcileChain } from './plugin-chain.js';
 import {
   ledgerQuery,
   poolEventSignal,
@@ -124,6 +125,33 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
     }
   };
 
+  /** LiteIO's pool reconcile: plugins first (a break or error stops it), then the lifecycle or deletion. */
+  let hooksRun = false;
+  let lifecycleAt: number | undefined;
+  const reconcile = async (v: PoolView) => {
+    if (!v.lifecycle || !v.uid) return;
+    const input = { kind: 'StoragePool' as const, namespace: ref.namespace, name: ref.name, uid: v.uid };
+    if (v.info.deleting) {
+      if (!hooksRun && v.plugins?.length) await runDeletionHooks(v.plugins, input, timings);
+      hooksRun = true;
+      const fin = await acts.poolFinalize({ pool: ref, uid: v.uid });
+      // Blocked: the watcher wakes this workflow when a volume on the pool goes; the timer is a fallback.
+      if (!fin.done) lifecycleAt = now() + (timings.poolRecheckMs ?? 60_000);
+      return;
+    }
+    if (v.plugins?.length) {
+      const chain = await runReconcileChain(v.plugins, input, timings);
+      if (chain.stopped) {
+        lifecycleAt = now() + (chain.requeueAfterMs ?? timings.poolRecheckMs ?? 60_000);
+        return;
+      }
+    }
+    const r = await acts.poolReconcile({ pool: ref, uid: v.uid });
+    lifecycleAt = now() + r.nextCheckInMs;
+    // Labels, status or finalizers written here: read the pool again for the ledger.
+    if (r.actions.length) dirty = true;
+  };
+
   // First run of this ledger: adopt every binding the API server already has (e.g. taking over from LiteIO).
   let adopted = input.ledger !== undefined;
   while (!gone) {
@@ -137,13 +165,17 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
       }
       describe();
       if (gone) break;
+      if (queue.length) admit(); // answer waiting volumes before slower lifecycle work
+      await reconcile(view);
     }
     if (queue.length) admit();
-    const woke = await condition(
-      () => dirty || gone || queue.length > 0 || workflowInfo().continueAsNewSuggested,
-      timings.driftCheckMs,
-    );
-    if (!woke) {
+    const untilLifecycle = lifecycleAt === undefined ? undefined : Math.max(0, lifecycleAt - now());
+    const timeout = untilLifecycle === undefined ? timings.driftCheckMs : Math.min(timings.driftCheckMs, untilLifecycle);
+    const woke = await condition(() => dirty || gone || queue.length > 0 || workflowInfo().continueAsNewSuggested, timeout);
+    if (!woke && lifecycleAt !== undefined && now() >= lifecycleAt) {
+      lifecycleAt = undefined;
+      dirty = true;
+    } else if (!woke) {
       await checkDrift();
       describe();
     }

@@ -15,6 +15,7 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import type { ReserveResult } from '../scheduler/ledger.js';
+import { runDeletionHooks, runReconcileChain } from './plugin-chain.js';
 import {
   placementQuery,
   reserveReplySignal,
@@ -147,11 +148,16 @@ export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<Placem
     }
   };
 
+  let requeueMs: number | undefined; // asked for by a plugin, or by a deletion waiting on the agent
+  let hooksRun = false;
   while (!gone) {
-    const waitUnschedulable = record.phase === 'Unschedulable';
+    const waits = [record.phase === 'Unschedulable' ? timings.unschedulableRetryMs : undefined, requeueMs].filter(
+      (x): x is number => x !== undefined,
+    );
     const wake = () => dirty || retryRequested || gone || workflowInfo().continueAsNewSuggested;
     // condition() without a timeout resolves to undefined, not true: only the timed form can report a timeout.
-    const woke = waitUnschedulable ? await condition(wake, timings.unschedulableRetryMs) : (await condition(wake), true);
+    const woke = waits.length ? await condition(wake, Math.min(...waits)) : (await condition(wake), true);
+    requeueMs = undefined;
     if (gone) break;
     if (workflowInfo().continueAsNewSuggested && !dirty && !retryRequested) {
       await condition(allHandlersFinished);
@@ -168,11 +174,28 @@ export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<Placem
     }
     lastRv = view.resourceVersion ?? lastRv;
 
+    const pluginInput = { kind: 'AntstorVolume' as const, namespace: ref.namespace, name: ref.name, uid: ref.uid };
     if (view.deleting) {
       setPhase('Deleting');
+      if (!hooksRun && view.plugins?.length) {
+        const out = await runDeletionHooks(view.plugins, pluginInput, timings);
+        if (out.failed.length) record.message = `deletion hooks failed: ${out.failed.map((f) => `${f.plugin}: ${f.error}`).join('; ')}`;
+      }
+      hooksRun = true;
       const done = await kube.volumeFinalize({ ref, pool: view.targetNodeId ?? '' });
       if (done.released) record.pool = undefined;
+      if (done.recheckInMs !== undefined) requeueMs = done.recheckInMs;
       continue; // the object disappears once the last finalizer is gone; the watcher then signals deletion
+    }
+    if (view.plugins?.length) {
+      const chain = await runReconcileChain(view.plugins, pluginInput, timings);
+      if (chain.gone) continue;
+      if (chain.stopped) {
+        record.chain = { by: chain.by!, ...(chain.error ? { error: chain.error } : {}) };
+        if (chain.requeueAfterMs !== undefined) requeueMs = chain.requeueAfterMs;
+        continue; // LiteIO: a breaking or failing plugin stops the main handler
+      }
+      delete record.chain;
     }
     if (view.stopReconcile) continue;
 

@@ -57,8 +57,10 @@ describe('e2e: ledger adoption and drift repair', function () {
       return x;
     }, { timeoutMs: 30_000, what: 'drift repaired' });
     assert.deepEqual(l.bindings.map((b) => b.key), [`${c.ns}/old-2`]);
-    const events = await c.core.listNamespacedEvent({ namespace: c.ns });
-    assert.ok(events.items.some((e) => e.reason === 'LedgerDrift' && e.involvedObject.name === 'pool-a' && /dropped .*old-1/.test(e.message ?? '')));
+    await eventually(async () => {
+      const events = await c.core.listNamespacedEvent({ namespace: c.ns });
+      assert.ok(events.items.some((e) => e.reason === 'LedgerDrift' && e.involvedObject.name === 'pool-a' && /dropped .*old-1/.test(e.message ?? '')));
+    }, { timeoutMs: 10_000, what: 'LedgerDrift event' });
     // The vanished volume's workflow was woken and finished.
     const wf = c.op!.client.workflow.getHandle(volumeWorkflowId({ namespace: c.ns, name: 'old-1', uid: old1.metadata.uid! }));
     await eventually(async () => assert.equal((await wf.describe()).status.name, 'COMPLETED'), { timeoutMs: 15_000 });

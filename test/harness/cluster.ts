@@ -1,6 +1,6 @@
 /** Per-test helpers: a namespace, an in-process operator on its own task queue, and object builders. */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, V1MicroTime, type KubeConfig } from '@kubernetes/client-node';
 import { GROUP, PLURAL_POOL, PLURAL_VOLUME, VERSION } from '../../src/api/constants.js';
 import type { AntstorVolume, StoragePool } from '../../src/api/types.js';
 import { parseControllerConfig, type ControllerConfig } from '../../src/config/controller-config.js';
@@ -21,6 +21,8 @@ export interface TestCluster {
   startOperator(o?: { config?: unknown; timings?: Partial<Timings>; kubeConfig?: KubeConfig }): Promise<RunningOperator>;
   createPool(name: string, o?: PoolOpts): Promise<StoragePool>;
   setPoolStatus(name: string, status: Record<string, unknown>): Promise<void>;
+  /** Creates or renews the pool's Lease with this renewTime (the agent's heartbeat). */
+  setLease(name: string, renewTime: Date): Promise<void>;
   createVolume(name: string, o: VolumeOpts): Promise<AntstorVolume>;
   getVolume(name: string): Promise<AntstorVolume>;
   listVolumes(): Promise<AntstorVolume[]>;
@@ -30,6 +32,8 @@ export interface TestCluster {
 }
 
 export interface PoolOpts {
+  /** Lease renewTime (the agent's heartbeat); default now; null = no Lease. */
+  lease?: Date | null;
   bytes?: number;
   status?: string;
   labels?: Record<string, string>;
@@ -88,6 +92,7 @@ export async function newTestCluster(env: TestEnv, prefix = 't'): Promise<TestCl
         },
       };
       const created = (await co.createNamespacedCustomObject({ ...G, plural: PLURAL_POOL, body })) as StoragePool;
+      if (o.lease !== null) await c.setLease(name, o.lease ?? new Date());
       if (o.status !== '') {
         await c.setPoolStatus(name, {
           status: o.status ?? 'ready',
@@ -97,6 +102,17 @@ export async function newTestCluster(env: TestEnv, prefix = 't'): Promise<TestCl
         });
       }
       return created;
+    },
+    async setLease(name, renewTime) {
+      const coord = kc.makeApiClient(CoordinationV1Api);
+      const spec = { holderIdentity: name, leaseDurationSeconds: 40, renewTime: new V1MicroTime(renewTime.getTime()) };
+      try {
+        const cur = await coord.readNamespacedLease({ namespace: ns, name });
+        await coord.replaceNamespacedLease({ namespace: ns, name, body: { ...cur, spec: { ...cur.spec, ...spec } } });
+      } catch (e) {
+        if ((e as { code?: number }).code !== 404) throw e;
+        await coord.createNamespacedLease({ namespace: ns, body: { metadata: { name, namespace: ns }, spec } });
+      }
     },
     async setPoolStatus(name, status) {
       await co.patchNamespacedCustomObjectStatus({ ...G, plural: PLURAL_POOL, name, body: { status } }, merge);

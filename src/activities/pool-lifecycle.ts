@@ -1,0 +1,153 @@
+/**
+ * LiteIO's StoragePool reconcile (pool_reconciler.go) as activities: default label, status initialisation,
+ * the in-state finalizer, the Lease heartbeat (unknown after 3 min, offline after 24 h, ready when fresh), removal
+ * of an empty, not-ready pool whose Node is gone, and deletion blocked while volumes remain.
+ */
+import { Finalizers, KIND_POOL, Labels } from '../api/constants.js';
+import { poolTotalBytes } from '../api/objects.js';
+import type { StoragePool } from '../api/types.js';
+import { isNotFound, describeKubeError } from '../kube/errors.js';
+import type { KubeClients } from '../kube/client.js';
+import type { ObjectRef } from '../workflows/messages.js';
+import type { ActivityDeps } from './deps.js';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { GROUP, PLURAL_POOL, VERSION } from '../api/constants.js';
+
+export interface PoolReconcileResult {
+  gone?: boolean;
+  status?: string;
+  /** When the heartbeat or orphan rule should be looked at again (ms). */
+  nextCheckInMs: number;
+  /** What changed, for the history. */
+  actions: string[];
+}
+
+const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export function poolLifecycleActivities(d: ActivityDeps, kube: KubeClients) {
+  const t = () => ({
+    lost: d.timings.heartbeatLostMs ?? 3 * 60_000,
+    offline: d.timings.heartbeatOfflineMs ?? 24 * 60 * 60_000,
+    recheck: d.timings.poolRecheckMs ?? 60_000,
+    orphan: d.timings.orphanPoolAgeMs ?? 10 * 60_000,
+  });
+  const volumesOn = (p: StoragePool) =>
+    d.cache.listVolumes().filter((v) => v.spec?.targetNodeId === (p.spec?.nodeInfo?.id || p.metadata.name));
+
+  const patchMeta = async (p: StoragePool, metadata: Record<string, unknown>) => {
+    try {
+      await kube.custom.patchNamespacedCustomObject(
+        { group: GROUP, version: VERSION, namespace: p.metadata.namespace!, plural: PLURAL_POOL, name: p.metadata.name!, body: { metadata: { ...metadata, resourceVersion: p.metadata.resourceVersion } } },
+        merge,
+      );
+    } catch (e) {
+      throw describeKubeError('patch', `StoragePool ${p.metadata.namespace}/${p.metadata.name}`, e);
+    }
+  };
+
+  return {
+    async poolReconcile({ pool, uid }: { pool: ObjectRef; uid: string }): Promise<PoolReconcileResult> {
+      const T = t();
+      const p = await d.kube.getPool(pool.namespace, pool.name);
+      if (!p || p.metadata.uid !== uid) return { gone: true, nextCheckInMs: T.recheck, actions: [] };
+      const actions: string[] = [];
+      const setStatus = async (status: Record<string, unknown>, what: string) => {
+        await d.kube.patchPoolStatus(pool.namespace, pool.name, status);
+        actions.push(what);
+      };
+
+      // 1. validate and mutate
+      if (!p.spec?.nodeInfo?.id) {
+        const msg = `invalid StoragePool ${pool.namespace}/${pool.name}: spec.nodeInfo.id is empty`;
+        if (p.status?.message !== msg) await setStatus({ message: msg }, 'reported empty spec.nodeInfo.id');
+        return { status: p.status?.status, nextCheckInMs: T.recheck, actions };
+      }
+      if (!p.metadata.labels || Object.keys(p.metadata.labels).length === 0) {
+        await patchMeta(p, { labels: { [Labels.NodeSN]: pool.name } });
+        actions.push(`labelled ${Labels.NodeSN}=${pool.name}`);
+      }
+      let status = p.status?.status ?? '';
+      if (!status || !p.status?.capacity || Object.keys(p.status.capacity).length === 0) {
+        status = 'unknown';
+        await setStatus({ status, capacity: { storage: String(poolTotalBytes(p)) } }, 'initialised status unknown and capacity');
+      }
+      if (!(p.metadata.finalizers ?? []).includes(Finalizers.InState)) {
+        const fresh = (await d.kube.getPool(pool.namespace, pool.name)) ?? p;
+        await patchMeta(fresh, { finalizers: [...(fresh.metadata.finalizers ?? []), Finalizers.InState] });
+        actions.push(`added finalizer ${Finalizers.InState}`);
+      }
+
+      // 2. heartbeat from the Lease the agent renews
+      let nextCheckInMs = T.recheck;
+      let lease;
+      try {
+        lease = await kube.coordination.readNamespacedLease({ namespace: pool.namespace, name: pool.name });
+      } catch (e) {
+        if (!isNotFound(e)) throw describeKubeError('read', `Lease ${pool.namespace}/${pool.name}`, e);
+      }
+      const now = Date.now();
+      if (!lease?.spec?.renewTime) {
+        // LiteIO error-loops here; a missing Lease is a status: no heartbeat was ever seen.
+        const msg = `no heartbeat: Lease ${pool.namespace}/${pool.name} not found`;
+        const age = now - Date.parse(p.metadata.creationTimestamp ?? new Date(now).toISOString());
+        const patch: Record<string, unknown> = {};
+        if (p.status?.message !== msg) patch['message'] = msg;
+        if (status === 'ready' && age > T.lost) patch['status'] = status = 'unknown';
+        if (Object.keys(patch).length) await setStatus(patch, `heartbeat missing${patch['status'] ? ': unknown' : ''}`);
+      } else {
+        const renew = Date.parse(String(lease.spec.renewTime));
+        const since = now - renew;
+        const lost = since > T.lost;
+        const offline = since > T.offline;
+        const patch: Record<string, unknown> = {};
+        if (p.status?.message?.startsWith('no heartbeat')) patch['message'] = '';
+        if (!lost && (status === 'unknown' || status === 'offline')) patch['status'] = status = 'ready';
+        else if (offline && status !== 'offline') patch['status'] = status = 'offline';
+        else if (lost && status === 'ready') patch['status'] = status = 'unknown';
+        if (Object.keys(patch).length) await setStatus(patch, patch['status'] ? `heartbeat: ${patch['status']}` : 'heartbeat message cleared');
+        nextCheckInMs = !lost ? renew + T.lost - now + 1000 : !offline ? Math.min(T.recheck, renew + T.offline - now + 1000) : T.recheck;
+        if (status !== 'ready') nextCheckInMs = Math.min(nextCheckInMs, T.recheck);
+      }
+
+      // 3. an empty, not-ready pool whose Node is gone is removed after orphanPoolAgeMs
+      if (status !== 'ready' && volumesOn(p).length === 0) {
+        const age = now - Date.parse(p.metadata.creationTimestamp ?? new Date(now).toISOString());
+        if (age > T.orphan) {
+          let nodeGone = false;
+          try {
+            await kube.core.readNode({ name: pool.name });
+          } catch (e) {
+            if (isNotFound(e)) nodeGone = true;
+            else throw describeKubeError('read', `Node ${pool.name}`, e);
+          }
+          if (nodeGone) {
+            await kube.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: pool.namespace, plural: PLURAL_POOL, name: pool.name }).catch((e) => {
+              if (!isNotFound(e)) throw describeKubeError('delete', `StoragePool ${pool.namespace}/${pool.name}`, e);
+            });
+            await kube.coordination.deleteNamespacedLease({ namespace: pool.namespace, name: pool.name }).catch(() => undefined);
+            actions.push('deleted: empty, not ready, Node gone');
+          }
+        } else nextCheckInMs = Math.min(nextCheckInMs, Math.max(1000, T.orphan - age + 1000));
+      }
+      return { status, nextCheckInMs: Math.max(1000, nextCheckInMs), actions };
+    },
+
+    /** Deletion: blocked while volumes remain (status.message lists them); then every finalizer goes. */
+    async poolFinalize({ pool, uid }: { pool: ObjectRef; uid: string }): Promise<{ done: boolean; volumesLeft: string[] }> {
+      const p = await d.kube.getPool(pool.namespace, pool.name);
+      if (!p || p.metadata.uid !== uid) return { done: true, volumesLeft: [] };
+      const left = volumesOn(p).map((v) => `${v.metadata.namespace}/${v.metadata.name}`).sort();
+      if (left.length) {
+        const msg = `Volumes left on node: ${left.join(', ')}`;
+        if (p.status?.message !== msg) {
+          await d.kube.patchPoolStatus(pool.namespace, pool.name, { message: msg });
+          const err = await d.kube.recordEvent(p, KIND_POOL, 'Warning', 'DeletionBlocked', msg);
+          if (err) d.log.warn('event not recorded', { error: err.message });
+        }
+        return { done: false, volumesLeft: left };
+      }
+      if ((p.metadata.finalizers ?? []).length) await patchMeta(p, { finalizers: null });
+      return { done: true, volumesLeft: [] };
+    },
+  };
+}
