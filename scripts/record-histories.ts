@@ -14,19 +14,25 @@ import { ledgerQuery, placementQuery, poolWorkflowId, volumeWorkflowId } from '.
 import { GiB, newTestCluster } from '../test/harness/cluster.js';
 import { eventually } from '../test/harness/eventually.js';
 import { teardownEnv, testEnv } from '../test/harness/env.js';
+import { registerExample } from '../examples/custom-plugin/main.js';
 
 const force = process.argv.includes('--force');
 const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
+  registerExample(); // the example's Stamp plugin puts plugin activities into the recorded histories
   const env = await testEnv();
   const c = await newTestCluster(env, 'rec');
-  const op = await c.startOperator({ timings: { unschedulableRetryMs: 5_000 } });
+  const op = await c.startOperator({
+    config: { scheduler: { filters: ['Basic', 'Affinity', 'SameRack'] }, pluginConfigs: { Stamp: { value: 'recorder' } } },
+    timings: { unschedulableRetryMs: 5_000, poolRecheckMs: 1000 },
+  });
   const wf = op.client.workflow;
   const out: { type: string; scenario: string; id: string }[] = [];
   try {
     for (const [name, bytes] of [['node-a', 10], ['node-b', 20]] as const) await c.createPool(name, { bytes: bytes * GiB });
+    await c.createPool('node-stale', { bytes: 10 * GiB, lease: new Date(Date.now() - 10 * 60_000) }); // heartbeat lost
     await c.createVolume('bound', { size: 4 * GiB, hostNode: 'node-a', positionAdvice: 'PreferLocal' });
     await c.createVolume('deleted', { size: 2 * GiB, hostNode: 'node-b' });
     await c.createVolume('unschedulable', { size: 900 * GiB, hostNode: 'node-a' });
@@ -52,7 +58,11 @@ async function main() {
     out.push({ type: 'volumeWorkflow', scenario: 'deleted', id: volumeWorkflowId(deleted) });
     out.push({ type: 'volumeWorkflow', scenario: 'unschedulable', id: volumeWorkflowId(await ref('unschedulable')) });
     out.push({ type: 'volumeWorkflow', scenario: 'invalid-selector', id: volumeWorkflowId(await ref('invalid-selector')) });
-    for (const p of ['node-a', 'node-b']) {
+    await eventually(async () => {
+      const p = (await c.listPools()).find((x) => x.metadata.name === 'node-stale');
+      if (p?.status?.status !== 'unknown') throw new Error('node-stale not unknown yet');
+    }, { timeoutMs: 30_000 });
+    for (const p of ['node-a', 'node-b', 'node-stale']) {
       const id = poolWorkflowId({ namespace: c.ns, name: p });
       await wf.getHandle(id).query(ledgerQuery);
       out.push({ type: 'poolWorkflow', scenario: `ledger-${p}`, id });

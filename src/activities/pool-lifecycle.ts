@@ -23,6 +23,8 @@ export interface PoolReconcileResult {
 }
 
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+/** Nothing due: look again after this long anyway (a safety net, not a poll). */
+const IDLE_MS = 60 * 60_000;
 
 export function poolLifecycleActivities(d: ActivityDeps, kube: KubeClients) {
   const t = () => ({
@@ -78,7 +80,7 @@ export function poolLifecycleActivities(d: ActivityDeps, kube: KubeClients) {
       }
 
       // 2. heartbeat from the Lease the agent renews
-      let nextCheckInMs = T.recheck;
+      let nextCheckInMs = IDLE_MS; // no Lease: its creation wakes the pool
       let lease;
       try {
         lease = await kube.coordination.readNamespacedLease({ namespace: pool.namespace, name: pool.name });
@@ -105,8 +107,9 @@ export function poolLifecycleActivities(d: ActivityDeps, kube: KubeClients) {
         else if (offline && status !== 'offline') patch['status'] = status = 'offline';
         else if (lost && status === 'ready') patch['status'] = status = 'unknown';
         if (Object.keys(patch).length) await setStatus(patch, patch['status'] ? `heartbeat: ${patch['status']}` : 'heartbeat message cleared');
-        nextCheckInMs = !lost ? renew + T.lost - now + 1000 : !offline ? Math.min(T.recheck, renew + T.offline - now + 1000) : T.recheck;
-        if (status !== 'ready') nextCheckInMs = Math.min(nextCheckInMs, T.recheck);
+        // The next moment the heartbeat rule can change the status; a renewal or a new Lease wakes the pool
+        // through the watcher's Lease informer, so nothing polls in between.
+        nextCheckInMs = !lost ? renew + T.lost - now + 1000 : !offline ? renew + T.offline - now + 1000 : IDLE_MS;
       }
 
       // 3. an empty, not-ready pool whose Node is gone is removed after orphanPoolAgeMs

@@ -167,6 +167,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
       if (gone) break;
       if (queue.length) admit(); // answer waiting volumes before slower lifecycle work
       await reconcile(view);
+      continue; // never admit on a view that a signal during reconcile() made stale: reload first
     }
     if (queue.length) admit();
     const untilLifecycle = lifecycleAt === undefined ? undefined : Math.max(0, lifecycleAt - now());

@@ -69,8 +69,10 @@ describe('e2e: deployment manifests', function () {
       await c.createVolume('rbac-too-big', { size: 100 * GiB, hostNode: 'rbac-pool' });
       await eventually(async () => assert.equal((await c.getVolume('rbac-vol')).spec.targetNodeId, 'rbac-pool'), { timeoutMs: 30_000 });
       await eventually(async () => assert.match((await c.getVolume('rbac-too-big')).status?.msg ?? '', /PoolFreeSize/), { timeoutMs: 30_000 });
-      const events = await c.core.listNamespacedEvent({ namespace: c.ns });
-      assert.ok(events.items.some((e) => e.reason === 'Scheduled' && e.involvedObject.name === 'rbac-vol'), 'Scheduled event written by the operator');
+      await eventually(async () => {
+        const events = await c.core.listNamespacedEvent({ namespace: c.ns });
+        assert.ok(events.items.some((e) => e.reason === 'Scheduled' && e.involvedObject.name === 'rbac-vol'), 'Scheduled event written by the operator');
+      }, { timeoutMs: 10_000 });
     } finally {
       await c.stop();
     }

@@ -88,8 +88,10 @@ describe('e2e: placement scenarios', function () {
     await msg(c, 'bad-uuid', new RegExp(`^InvalidVolume: AntstorVolume ${c.ns}/bad-uuid: spec.uuid is empty$`));
     await msg(c, 'bad-size', /spec.sizeByte must be a positive number of bytes, got 0/);
     await eventually(async () => assert.match((await c.getVolume('no-host')).spec.targetNodeId ?? '', /^gold-/), { timeoutMs: 30_000 });
-    const events = await c.core.listNamespacedEvent({ namespace: c.ns });
-    assert.ok(events.items.some((e) => e.reason === 'InvalidVolume' && e.involvedObject.name === 'bad-sel' && e.type === 'Warning'));
+    await eventually(async () => {
+      const events = await c.core.listNamespacedEvent({ namespace: c.ns });
+      assert.ok(events.items.some((e) => e.reason === 'InvalidVolume' && e.involvedObject.name === 'bad-sel' && e.type === 'Warning'));
+    }, { timeoutMs: 10_000 });
     // Fixing the annotation places the volume.
     await c.co.patchNamespacedCustomObject(
       { group: 'volume.antstor.alipay.com', version: 'v1', namespace: c.ns, plural: 'antstorvolumes', name: 'bad-sel', body: { metadata: { annotations: { 'obnvmf/node-label-selector': 'zone in (a)' } } } },
