@@ -40,6 +40,8 @@ export function createLogger(
   level: LogLevel = (process.env['LOG_LEVEL'] as LogLevel) || 'info',
   fields: Record<string, unknown> = {},
   format: 'json' | 'text' = process.env['LOG_FORMAT'] === 'text' ? 'text' : 'json',
+  /** Where lines go (stderr by default; tests capture them). */
+  sink: (line: string) => void = (l) => void process.stderr.write(l),
 ): Logger {
   const min = LEVELS[level] ?? LEVELS.info;
   const write = (lvl: Exclude<LogLevel, 'silent'>, msg: string, meta?: Record<string, unknown>) => {
@@ -49,13 +51,13 @@ export function createLogger(
       format === 'text'
         ? `${new Date().toISOString()} ${lvl.toUpperCase()} ${redactText(msg)}${Object.keys(rec).length ? ' ' + JSON.stringify(rec) : ''}`
         : JSON.stringify({ time: new Date().toISOString(), level: lvl, msg: redactText(msg), ...rec });
-    process.stderr.write(line + '\n');
+    sink(line + '\n');
   };
   return {
     debug: (m, x) => write('debug', m, x),
     info: (m, x) => write('info', m, x),
     warn: (m, x) => write('warn', m, x),
     error: (m, x) => write('error', m, x),
-    child: (f) => createLogger(level, { ...fields, ...f }, format),
+    child: (f) => createLogger(level, { ...fields, ...f }, format, sink),
   };
 }

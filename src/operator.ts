@@ -19,7 +19,13 @@ import type { Logger } from './logger.js';
 import { resolveChain } from './scheduler/chain.js';
 import { Watcher } from './watcher/watcher.js';
 import { ensureSearchAttributes } from './temporal-setup.js';
-import { DEFAULT_TIMINGS, TASK_QUEUE_DEFAULT, type Timings } from './workflows/messages.js';
+import { createPool as createMysqlPool, type Pool as MysqlPool } from 'mysql2/promise';
+import { createMetaSyncActivities } from './activities/metasync.js';
+import { describeTarget, type MysqlTarget } from './plugins/metasync/dsn.js';
+import { MetaWriter, type PlacementRow } from './plugins/metasync/writer.js';
+import { metaSyncPluginFactory } from './plugins/builtin/metasync-plugin.js';
+import { redactText } from './logger.js';
+import { DEFAULT_TIMINGS, TASK_QUEUE_DEFAULT, metaSyncStartOptions, metasyncPlacementSignal, type Timings } from './workflows/messages.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
@@ -44,6 +50,8 @@ export interface OperatorOptions {
   watch?: boolean;
   /** A prebuilt workflow bundle (tests and production images); otherwise workflows are bundled at start. */
   workflowBundle?: WorkflowBundleWithSourceMap | { codePath: string };
+  /** MetaSync to MySQL (LiteIO's --dbInfo / --obConnInfo with --k8sCluster). The password stays in this process. */
+  metasync?: { target: MysqlTarget; cluster: string };
   /** host:port for /healthz and /readyz; undefined = no probe server. */
   probeAddr?: string;
   maxCachedWorkflows?: number;
@@ -90,7 +98,37 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   const clients = makeClients(o.kubeConfig);
   const cache = new ClusterCache(clients, o.namespace, log);
   const kube = new KubeResources(clients);
-  const plugins = await instantiatePlugins(BUILTIN_PLUGINS, { config: o.config, kube: clients, log });
+  // MetaSync: a connection pool (lazy; an unreachable database is logged, never fatal: writes are retried).
+  let db: MysqlPool | undefined;
+  let metaActs: ReturnType<typeof createMetaSyncActivities> | undefined;
+  const builtins = { StoragePool: [...BUILTIN_PLUGINS.StoragePool], AntstorVolume: [...BUILTIN_PLUGINS.AntstorVolume] };
+  if (o.metasync) {
+    const t = o.metasync.target;
+    db = createMysqlPool({
+      ...(t.socketPath ? { socketPath: t.socketPath } : { host: t.host, port: t.port }),
+      user: t.user,
+      password: t.password,
+      database: t.database,
+      ...(t.charset ? { charset: t.charset } : {}),
+      ...(t.ssl ? { ssl: t.ssl } : {}),
+      ...(t.multipleStatements !== undefined ? { multipleStatements: t.multipleStatements } : {}),
+      connectTimeout: t.connectTimeout ?? 5000,
+      connectionLimit: 4,
+      waitForConnections: true,
+    });
+    const where = describeTarget(t);
+    db.query('SELECT 1').then(
+      () => log.info('MetaSync database reachable', { database: where }),
+      (e: { code?: string; message?: string }) =>
+        log.warn('MetaSync database unreachable at start; rows will be written when it answers', { database: where, error: redactText(`${e.code ?? ''} ${e.message ?? ''}`) }),
+    );
+    if (t.ignoredParams.length) log.info('MetaSync DSN parameters without a mysql2 equivalent are ignored', { params: t.ignoredParams });
+    metaActs = createMetaSyncActivities({ db, writer: new MetaWriter(db, o.metasync.cluster), target: where, kube, cache, log });
+    const mf = metaSyncPluginFactory({ client, taskQueue, timings, namespace: o.namespace });
+    builtins.StoragePool.unshift(mf);
+    builtins.AntstorVolume.unshift(mf);
+  }
+  const plugins = await instantiatePlugins(builtins, { config: o.config, kube: clients, log });
   const deps: ActivityDeps = {
     kube,
     clients,
@@ -102,8 +140,22 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
     timings,
     log,
     pluginNames: { StoragePool: pluginNames(plugins, 'StoragePool'), AntstorVolume: pluginNames(plugins, 'AntstorVolume') },
+    ...(o.metasync
+      ? {
+          metasync: {
+            cluster: o.metasync.cluster,
+            placement: async (row: PlacementRow) => {
+              await client.workflow.signalWithStart('metaSyncWorkflow', {
+                ...metaSyncStartOptions({ taskQueue, timings }, o.namespace),
+                signal: metasyncPlacementSignal,
+                signalArgs: [row],
+              });
+            },
+          },
+        }
+      : {}),
   };
-  const activities = { ...createActivities(deps), ...pluginActivities(deps, plugins, clients) };
+  const activities = { ...createActivities(deps), ...pluginActivities(deps, plugins, clients), ...(metaActs ?? {}) };
 
   const worker = await Worker.create({
     connection: native,
@@ -115,7 +167,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
     shutdownGraceTime: '10s',
   });
 
-  const watcher = o.watch === false ? undefined : new Watcher(cache, client, { taskQueue, timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector }, log);
+  const watcher = o.watch === false ? undefined : new Watcher(cache, client, { taskQueue, timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector, metasync: !!o.metasync }, log);
   watcher?.start();
   const workerRun = worker.run();
   workerRun.catch((e) => log.error('worker stopped with an error', { error: (e as Error).message }));
@@ -145,6 +197,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
       await workerRun.catch(() => undefined);
       await cache.stop();
       await native.close().catch(() => undefined);
+      await db?.end().catch(() => undefined);
       await connection.close().catch(() => undefined);
     })());
 

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { ControllerConfig } from '../config/controller-config.js';
 import type { ClusterCache } from '../kube/cluster-cache.js';
 import type { KubeClients } from '../kube/client.js';
+import type { PlacementRow } from '../plugins/metasync/writer.js';
 import type { KubeResources } from '../kube/resources.js';
 import type { Logger } from '../logger.js';
 import type { ResolvedChain } from '../scheduler/chain.js';
@@ -19,6 +20,8 @@ export interface ActivityDeps {
   chain: ResolvedChain;
   timings: Timings;
   log: Logger;
+  /** Set when MetaSync is on: placement rows go to its workflow. */
+  metasync?: { cluster: string; placement(row: PlacementRow): Promise<void> };
   /** Names of the reconciler plugins per kind, in chain order. */
   pluginNames?: { StoragePool: string[]; AntstorVolume: string[] };
 }

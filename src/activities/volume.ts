@@ -4,6 +4,7 @@ import type { AntstorVolume } from '../api/types.js';
 import { summarizeDecision, type DecisionSummary } from '../scheduler/chain.js';
 import { poolWorkflowId, releaseSignal, type VolumeRef, type VolumeView } from '../workflows/messages.js';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { activityInfo } from '@temporalio/activity';
 import type { ActivityDeps } from './deps.js';
 
 const ownsMessage = (msg: string | undefined) =>
@@ -75,6 +76,19 @@ export function volumeActivities(d: ActivityDeps) {
       if (Object.keys(status).length) await d.kube.patchVolumeStatus(ref.namespace, ref.name, status);
       const err = await d.kube.recordEvent(v, KIND_VOLUME, 'Normal', EventReasons.Scheduled, message);
       if (err) d.log.warn('event not recorded', { error: err.message });
+      // The audit trail in SQL too: queued to MetaSync's workflow (durable), never waiting on the database.
+      await d.metasync?.placement({
+        volumeNs: ref.namespace,
+        volumeName: ref.name,
+        volumeUid: ref.uid,
+        pool,
+        candidates: decision.qualified,
+        poolsConsidered: decision.pools,
+        rejections: decision.reasons,
+        scores: decision.scores ?? {},
+        workflowId: activityInfo().workflowExecution?.workflowId ?? '',
+        decidedAt: Math.floor(Date.now() / 1000),
+      });
       return { ok: true, gone: false, message, resourceVersion: v.metadata.resourceVersion };
     },
 

@@ -12,7 +12,7 @@ import { loadKubeConfig } from '../kube/client.js';
 import { createLogger } from '../logger.js';
 import { installTemporalLogging } from '../temporal-logging.js';
 import { runOperator, type RunningOperator } from '../operator.js';
-import { commonOptions, commonUsage, controllerConfig, temporalTarget, watchNamespace } from './common.js';
+import { commonOptions, commonUsage, controllerConfig, metasyncOption, temporalTarget, watchNamespace } from './common.js';
 import { runDemo } from './demo.js';
 
 export const devOptionsSpec = {
@@ -79,7 +79,9 @@ export async function runDevCommand(v: Record<string, unknown>): Promise<number>
     } catch (e) {
       if ((e as { code?: number }).code !== 409) throw e;
     }
+    const metasync = metasyncOption(v);
     op = await runOperator({
+      ...(metasync ? { metasync } : {}),
       kubeConfig: kc,
       namespace,
       temporal: temporalTarget(v, temporal?.address),

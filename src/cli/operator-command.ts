@@ -3,7 +3,7 @@ import { loadKubeConfig } from '../kube/client.js';
 import { createLogger } from '../logger.js';
 import { installTemporalLogging } from '../temporal-logging.js';
 import { runOperator } from '../operator.js';
-import { commonOptions, commonUsage, controllerConfig, temporalTarget, watchNamespace } from './common.js';
+import { commonOptions, commonUsage, controllerConfig, metasyncOption, temporalTarget, watchNamespace } from './common.js';
 
 export const operatorOptionsSpec = {
   options: {
@@ -24,7 +24,9 @@ export async function runOperatorCommand(v: Record<string, unknown>): Promise<nu
   const log = createLogger();
   installTemporalLogging(log, (process.env['TEMPORAL_LOG_LEVEL'] as never) || 'WARN');
   const config = controllerConfig(v);
+  const metasync = metasyncOption(v);
   const op = await runOperator({
+    ...(metasync ? { metasync } : {}),
     kubeConfig: loadKubeConfig(v['kubeconfig'] as string | undefined),
     namespace: watchNamespace(v),
     temporal: temporalTarget(v),

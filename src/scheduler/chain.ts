@@ -226,6 +226,8 @@ export function schedule(
 /** What the one-line summary needs (kept small: it travels in activity inputs). */
 export type DecisionSummary = Pick<PlacementDecision, 'pools' | 'qualified' | 'reasons' | 'error' | 'override'> & {
   candidates?: Candidate[];
+  /** Scores of the chosen pool. */
+  scores?: Record<string, number>;
 };
 
 /** One line for status.msg and events: the chosen pool, or the error. */

@@ -11,6 +11,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { CacheEvent, ClusterCache } from '../kube/cluster-cache.js';
 import type { Logger } from '../logger.js';
 import {
+  metaSyncStartOptions,
+  metasyncDirtySignal,
   poolEventSignal,
   poolStartOptions,
   retryPlacementSignal,
@@ -26,6 +28,8 @@ import { KeyedQueue } from './keyed-queue.js';
 
 export interface WatcherOptions {
   taskQueue: string;
+  /** MetaSync is on: deletions are marked in its workflow (the last write of a row). */
+  metasync?: boolean;
   /** Which Node events reach pools (scheduler.nodeCacheSelector; empty = all). */
   nodeCacheSelector?: Record<string, string>;
   timings: Timings;
@@ -34,6 +38,7 @@ export interface WatcherOptions {
 }
 
 type Work =
+  | { kind: 'metasync'; name: string }
   | { kind: 'pool'; name: string; ev: ObjectEvent }
   | { kind: 'volume'; name: string; uid: string; ev: ObjectEvent }
   | { kind: 'retry'; name: string; uid: string; reason: string };
@@ -108,6 +113,7 @@ export class Watcher {
     const rv = e.obj.metadata.resourceVersion ?? '';
     this.queue.add(`pool/${name}`, { kind: 'pool', name, ev: { resourceVersion: rv, ...(e.type === 'delete' ? { deleted: true } : {}) } });
     if (e.type !== 'update' || poolCapacityKey(e.obj) !== poolCapacityKey(e.old as StoragePool)) this.scheduleRetry(`pool ${name} changed`);
+    if (e.type === 'delete' && this.opts.metasync) this.queue.add(`metasync/StoragePool/${name}`, { kind: 'metasync', name: `StoragePool/${name}` });
   }
 
   private volumeEvent(e: CacheEvent<AntstorVolume>): void {
@@ -121,6 +127,7 @@ export class Watcher {
       uid,
       ev: { resourceVersion: rv, ...(e.type === 'delete' ? { deleted: true } : {}) },
     });
+    if (e.type === 'delete' && this.opts.metasync) this.queue.add(`metasync/AntstorVolume/${name}`, { kind: 'metasync', name: `AntstorVolume/${name}` });
     if (e.type === 'delete' && v.spec?.targetNodeId) {
       this.scheduleRetry(`volume ${name} released ${v.spec.targetNodeId}`);
       this.wakeDeletingPool(v.spec.targetNodeId);
@@ -190,6 +197,14 @@ export class Watcher {
 
   private async process(w: Work): Promise<void> {
     const wf = this.client.workflow;
+    if (w.kind === 'metasync') {
+      await wf.signalWithStart('metaSyncWorkflow', {
+        ...metaSyncStartOptions(this.opts, this.ns),
+        signal: metasyncDirtySignal,
+        signalArgs: [{ key: w.name }],
+      });
+      return;
+    }
     if (w.kind === 'pool') {
       const ref = { namespace: this.ns, name: w.name };
       const start = poolStartOptions(this.opts, ref);

@@ -5,6 +5,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { PlacementDecision } from '../scheduler/chain.js';
+import type { PlacementRow } from '../plugins/metasync/writer.js';
 import type { DriftReport, LedgerBinding, LedgerPolicy, LedgerPoolInfo, LedgerState, ReserveRequest, ReserveResult } from '../scheduler/ledger.js';
 
 export const TASK_QUEUE_DEFAULT = 'disk-controller';
@@ -65,6 +66,8 @@ export interface Timings {
   heartbeatOfflineMs?: number;
   /** How often a pool without a Lease, or one blocked on deletion, is looked at again (default 60 s). */
   poolRecheckMs?: number;
+  /** MetaSync: period of the pass that soft-deletes rows whose objects are gone (default 10 min). */
+  metasyncSweepMs?: number;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -210,5 +213,36 @@ export function poolStartOptions(o: { taskQueue: string; timings: Timings }, poo
     args: [input] as [PoolWorkflowInput],
     staticSummary: `StoragePool ${pool.namespace}/${pool.name}: ledger and lifecycle`,
     ...(o.timings.useSearchAttributes === false ? {} : { typedSearchAttributes: [{ key: SA_POOL, value: `${pool.namespace}/${pool.name}` }] }),
+  };
+}
+
+// ---- MetaSync ----
+export interface MetaSyncWorkflowInput {
+  namespace: string;
+  timings: Timings;
+  pending?: string[];
+  tombstones?: Record<string, NonNullable<MetaSyncDirty['tombstone']>>;
+  placements?: PlacementRow[];
+  written?: number;
+}
+/**
+ * key: "StoragePool/<name>" or "AntstorVolume/<name>". A deletion carries a tombstone — the row as of the
+ * deletion — so a row can be written even if the object is gone before the database is reachable again.
+ */
+export interface MetaSyncDirty {
+  key: string;
+  tombstone?: { row: Record<string, string | number>; resourceVersion: number };
+}
+export const metasyncDirtySignal = defineSignal<[MetaSyncDirty]>('metasyncDirty');
+export const metasyncPlacementSignal = defineSignal<[PlacementRow]>('metasyncPlacement');
+export const metaSyncWorkflowId = (namespace: string) => `metasync/${namespace}`;
+
+export function metaSyncStartOptions(o: { taskQueue: string; timings: Timings }, namespace: string) {
+  const input: MetaSyncWorkflowInput = { namespace, timings: o.timings };
+  return {
+    workflowId: metaSyncWorkflowId(namespace),
+    taskQueue: o.taskQueue,
+    args: [input] as [MetaSyncWorkflowInput],
+    staticSummary: `MetaSync of ${namespace} to MySQL`,
   };
 }

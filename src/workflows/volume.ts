@@ -122,7 +122,7 @@ export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<Placem
           { key: SA_NODE, value: c.pool },
         ]);
         const { pools, qualified, reasons, override } = decision;
-        const bound = await kube.volumeBind({ ref, pool: c.pool, decision: { pools, qualified, reasons, ...(override ? { override } : {}) } });
+        const bound = await kube.volumeBind({ ref, pool: c.pool, decision: { pools, qualified, reasons, scores: c.scores, ...(override ? { override } : {}) } });
         if (!bound.ok) {
           // The volume vanished, or got bound elsewhere, between reserve and patch: give the bytes back.
           await kube.ledgerRelease({ pool: { namespace: ref.namespace, name: c.pool }, uid: ref.uid });

@@ -4,8 +4,8 @@ import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeade
 import { GROUP, PLURAL_POOL, PLURAL_VOLUME, VERSION } from '../../src/api/constants.js';
 import type { AntstorVolume, StoragePool } from '../../src/api/types.js';
 import { parseControllerConfig, type ControllerConfig } from '../../src/config/controller-config.js';
-import { createLogger } from '../../src/logger.js';
-import { runOperator, type RunningOperator } from '../../src/operator.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+import { runOperator, type OperatorOptions, type RunningOperator } from '../../src/operator.js';
 import type { Timings } from '../../src/workflows/messages.js';
 import type { TestEnv } from './env.js';
 
@@ -18,7 +18,7 @@ export interface TestCluster {
   co: CustomObjectsApi;
   core: CoreV1Api;
   op?: RunningOperator;
-  startOperator(o?: { config?: unknown; timings?: Partial<Timings>; kubeConfig?: KubeConfig }): Promise<RunningOperator>;
+  startOperator(o?: { config?: unknown; timings?: Partial<Timings>; kubeConfig?: KubeConfig; metasync?: OperatorOptions['metasync']; log?: Logger }): Promise<RunningOperator>;
   createPool(name: string, o?: PoolOpts): Promise<StoragePool>;
   setPoolStatus(name: string, status: Record<string, unknown>): Promise<void>;
   /** Creates or renews the pool's Lease with this renewTime (the agent's heartbeat). */
@@ -75,7 +75,8 @@ export async function newTestCluster(env: TestEnv, prefix = 't'): Promise<TestCl
         taskQueue: `tq-${ns}`,
         config,
         timings: { unschedulableRetryMs: 20_000, ...o.timings },
-        log: createLogger((process.env['DCT_LOG'] as never) || 'error'),
+        log: o.log ?? createLogger((process.env['DCT_LOG'] as never) || 'error'),
+        ...(o.metasync ? { metasync: o.metasync } : {}),
         workflowBundle: env.workflowBundle,
       });
       return c.op;

@@ -1,0 +1,36 @@
+/**
+ * MetaSync (built-in, first in both chains as in LiteIO when --dbInfo is given). Its Reconcile and HandleDeletion
+ * only mark the object dirty in the MetaSync workflow, which does the database writes durably: a database outage
+ * never breaks the chain, so placement and the pool lifecycle go on (in LiteIO it stalls every reconcile).
+ */
+import type { Client } from '@temporalio/client';
+import { metasyncDirtySignal, metaSyncStartOptions, type MetaSyncDirty, type Timings } from '../../workflows/messages.js';
+import type { AntstorVolume, StoragePool } from '../../api/types.js';
+import { poolRow, volumeRow } from '../metasync/rows.js';
+import type { Plugin, PluginFactory } from '../types.js';
+
+export const METASYNC = 'MetaSync';
+
+export function metaSyncPluginFactory(o: { client: Client; taskQueue: string; timings: Timings; namespace: string }): PluginFactory {
+  const mark = (kind: string, name: string, tombstone?: MetaSyncDirty['tombstone']) =>
+    o.client.workflow.signalWithStart('metaSyncWorkflow', {
+      ...metaSyncStartOptions(o, o.namespace),
+      signal: metasyncDirtySignal,
+      signalArgs: [{ key: `${kind}/${name}`, ...(tombstone ? { tombstone } : {}) }],
+    });
+  return function newMetaSyncPlugin() {
+    const plugin: Plugin = {
+      name: METASYNC,
+      async reconcile(ctx) {
+        await mark(ctx.request.kind, ctx.request.name);
+      },
+      async handleDeletion(ctx) {
+        const obj = ctx.object;
+        const row = ctx.request.kind === 'StoragePool' ? poolRow(obj as StoragePool) : volumeRow(obj as AntstorVolume);
+        const rv = /^\d+$/.test(obj.metadata.resourceVersion ?? '') ? Number(obj.metadata.resourceVersion) : 0;
+        await mark(ctx.request.kind, ctx.request.name, { row, resourceVersion: rv });
+      },
+    };
+    return plugin;
+  };
+}

@@ -1,0 +1,58 @@
+/** StoragePool and AntstorVolume → LiteIO's row mappings (syncmeta/types.go). Pure. */
+import { Labels } from '../../api/constants.js';
+import { poolTotalBytes, poolVgFreeBytes } from '../../api/objects.js';
+import type { AntstorVolume, StoragePool } from '../../api/types.js';
+
+export type Row = Record<string, string | number>;
+
+export function poolRow(p: StoragePool): Row {
+  const spdk = !!p.spec?.spdkLVStore?.name;
+  const lvm = !!p.spec?.kernelLvm?.name;
+  return {
+    name: p.metadata.name!,
+    vg_type: spdk ? 'SpdkLVol' : lvm ? 'KernelLVol' : '',
+    vg_name: spdk ? p.spec.spdkLVStore!.name! : lvm ? p.spec.kernelLvm!.name! : '',
+    reserved_vol: JSON.stringify(p.spec?.kernelLvm?.reservedLVol?.length ? p.spec.kernelLvm.reservedLVol : null),
+    total_size: poolTotalBytes(p),
+    free_size: Math.max(0, poolVgFreeBytes(p)),
+    node_id: p.spec?.nodeInfo?.id ?? '',
+    node_ip: p.spec?.nodeInfo?.ip ?? '',
+    node_hostname: p.spec?.nodeInfo?.hostname ?? '',
+    status: p.status?.status ?? '',
+  };
+}
+
+export function volumeRow(v: AntstorVolume): Row {
+  const s = v.spec ?? ({} as AntstorVolume['spec']);
+  const t = s.spdkTarget ?? {};
+  const ctx = v.status?.csiNodePubParams?.volumeContext ?? {};
+  return {
+    name: v.metadata.name!,
+    uid: s.uuid ?? '',
+    labels: JSON.stringify(v.metadata.labels ?? {}),
+    pvc_ns: v.metadata.labels?.[Labels.PVCNamespace] ?? '',
+    pvc_name: v.metadata.labels?.[Labels.PVCName] ?? '',
+    lvol_dev_path: s.kernelLvol?.devPath ?? '',
+    // LiteIO stores the LVS name (not the lvol name) for SPDK volumes; kept for compatibility.
+    lvol_name: s.kernelLvol?.name || s.spdkLvol?.lvsName || '',
+    is_thin: 0,
+    position_advice: s.positionAdvice ?? '',
+    size: s.sizeByte ?? 0,
+    t_node_id: s.targetNodeId ?? '',
+    h_node_id: s.hostNode?.id ?? '',
+    h_node_ip: s.hostNode?.ip ?? '',
+    h_node_hostname: s.hostNode?.hostname ?? '',
+    spdk_subsys_nqn: t.subsysNqn ?? '',
+    spdk_svc_id: t.svcID ?? '',
+    spdk_sn: t.sn ?? '',
+    spdk_trans_type: t.transType ?? '',
+    spdk_bdev_name: t.bdevName ?? '',
+    spdk_ns_uuid: t.nsUuid ?? '',
+    spdk_address: t.address ?? '',
+    csi_staging_path: v.status?.csiNodePubParams?.stagingTargetPath ?? '',
+    csi_publish_path: v.status?.csiNodePubParams?.targetPath ?? '',
+    pod_ns: ctx['csi.storage.k8s.io/pod.namespace'] ?? '',
+    pod_name: ctx['csi.storage.k8s.io/pod.name'] ?? '',
+    status: v.status?.status ?? '',
+  };
+}
