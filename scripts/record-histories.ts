@@ -15,6 +15,8 @@ import { GiB, newTestCluster } from '../test/harness/cluster.js';
 import { eventually } from '../test/harness/eventually.js';
 import { teardownEnv, testEnv } from '../test/harness/env.js';
 import { registerExample } from '../examples/custom-plugin/main.js';
+import { metasyncOption } from '../src/cli/common.js';
+import { metaSyncWorkflowId } from '../src/workflows/messages.js';
 
 const force = process.argv.includes('--force');
 const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -24,7 +26,9 @@ async function main() {
   registerExample(); // the example's Stamp plugin puts plugin activities into the recorded histories
   const env = await testEnv();
   const c = await newTestCluster(env, 'rec');
+  const metasync = metasyncOption({ dbInfo: Buffer.from(`${env.mysql.config.user}@tcp(${env.mysql.config.host}:${env.mysql.config.port})/${env.mysql.database}`).toString('base64'), k8sCluster: 'recorder' });
   const op = await c.startOperator({
+    metasync,
     config: { scheduler: { filters: ['Basic', 'Affinity', 'SameRack'] }, pluginConfigs: { Stamp: { value: 'recorder' } } },
     timings: { unschedulableRetryMs: 5_000, poolRecheckMs: 1000 },
   });
@@ -67,6 +71,7 @@ async function main() {
       await wf.getHandle(id).query(ledgerQuery);
       out.push({ type: 'poolWorkflow', scenario: `ledger-${p}`, id });
     }
+    out.push({ type: 'metaSyncWorkflow', scenario: 'sync', id: metaSyncWorkflowId(c.ns) });
     for (const o of out) {
       const dir = join(REPO_ROOT, 'test', 'histories', o.type);
       mkdirSync(dir, { recursive: true });

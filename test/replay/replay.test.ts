@@ -33,10 +33,9 @@ describe('replay: recorded workflow histories', function () {
     bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } });
   });
 
-  it('has fixtures for both workflow types', () => {
+  it('has fixtures for every workflow type', () => {
     const types = new Set(files.map((f) => f.file.split('/')[0]));
-    assert.ok(types.has('volumeWorkflow'), 'volumeWorkflow fixtures');
-    assert.ok(types.has('poolWorkflow'), 'poolWorkflow fixtures');
+    for (const t of ['volumeWorkflow', 'poolWorkflow', 'metaSyncWorkflow']) assert.ok(types.has(t), `${t} fixtures`);
   });
 
   it('round-trips history JSON (guards the protobufjs duplicate-install pitfall)', () => {
