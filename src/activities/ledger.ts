@@ -34,6 +34,17 @@ export function reserveRequestFor(d: ActivityDeps, vol: AntstorVolume, poolNode:
   };
 }
 
+/** Tells a pool's ledger to release a volume; no open ledger means nothing is held. */
+export async function releaseFromLedger(d: ActivityDeps, pool: ObjectRef, uid: string): Promise<boolean> {
+  try {
+    await d.temporal.workflow.getHandle(poolWorkflowId(pool)).signal(releaseSignal, { uid });
+    return true;
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) return false;
+    throw e;
+  }
+}
+
 export function ledgerActivities(d: ActivityDeps) {
   return {
     /**
@@ -55,13 +66,7 @@ export function ledgerActivities(d: ActivityDeps) {
     },
 
     async ledgerRelease({ pool, uid }: { pool: ObjectRef; uid: string }): Promise<boolean> {
-      try {
-        await d.temporal.workflow.getHandle(poolWorkflowId(pool)).signal(releaseSignal, { uid });
-        return true;
-      } catch (e) {
-        if (e instanceof WorkflowNotFoundError) return false; // no ledger open: nothing is held
-        throw e;
-      }
+      return releaseFromLedger(d, pool, uid);
     },
   };
 }

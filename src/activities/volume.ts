@@ -2,8 +2,8 @@
 import { EventReasons, Finalizers, KIND_VOLUME, Labels, NoStoragePoolAvailable } from '../api/constants.js';
 import type { AntstorVolume } from '../api/types.js';
 import { summarizeDecision, type DecisionSummary } from '../scheduler/chain.js';
-import { poolWorkflowId, releaseSignal, type VolumeRef, type VolumeView } from '../workflows/messages.js';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import type { VolumeRef, VolumeView } from '../workflows/messages.js';
+import { releaseFromLedger } from './ledger.js';
 import { activityInfo } from '@temporalio/activity';
 import type { ActivityDeps } from './deps.js';
 
@@ -28,13 +28,7 @@ export function viewOf(v: AntstorVolume | undefined, uid: string): VolumeView {
 }
 
 export function volumeActivities(d: ActivityDeps) {
-  const releaseOn = async (ref: VolumeRef, pool: string) => {
-    try {
-      await d.temporal.workflow.getHandle(poolWorkflowId({ namespace: ref.namespace, name: pool })).signal(releaseSignal, { uid: ref.uid });
-    } catch (e) {
-      if (!(e instanceof WorkflowNotFoundError)) throw e;
-    }
-  };
+  const releaseOn = (ref: VolumeRef, pool: string) => releaseFromLedger(d, { namespace: ref.namespace, name: pool }, ref.uid);
 
   return {
     async volumeLoad({ ref }: { ref: VolumeRef }): Promise<VolumeView> {

@@ -152,6 +152,34 @@ describe('e2e: MetaSync to MySQL', function () {
     });
   });
 
+  describe('an unreachable database', function () {
+    it('is reported clearly (where, why), never with the password, and placement goes on', async () => {
+      const { freePort } = await import('../../src/embedded/process.js');
+      const port = await freePort(); // nothing listens there
+      const lines: string[] = [];
+      const c = await newTestCluster(env, 'nodb');
+      try {
+        await c.startOperator({
+          metasync: metasyncOption({ dbInfo: b64(`meta:Sup3r@Secret:x@tcp(127.0.0.1:${port})/liteio?timeout=1s`), k8sCluster: 'nodb' }),
+          log: createLogger('info', {}, 'json', (l) => void lines.push(l)),
+        });
+        await c.createPool('nodb-pool', { bytes: 10 * GiB });
+        await c.createVolume('nodb-vol', { size: GiB, hostNode: 'nodb-pool' });
+        await eventually(async () => assert.equal((await c.getVolume('nodb-vol')).spec.targetNodeId, 'nodb-pool'), { timeoutMs: 30_000 });
+        await eventually(() => assert.ok(lines.some((l) => l.includes('MetaSync database unreachable') && l.includes(`meta@tcp(127.0.0.1:${port})/liteio`) && l.includes('ECONNREFUSED'))), { timeoutMs: 10_000 });
+        const desc = await eventually(async () => {
+          const d = await c.op!.client.workflow.getHandle(metaSyncWorkflowId(c.ns)).describe();
+          const failure = d.raw.pendingActivities?.[0]?.lastFailure?.message ?? '';
+          assert.match(failure, new RegExp(`^MetaSync: write at meta@tcp\\(127.0.0.1:${port}\\)/liteio: ECONNREFUSED`));
+          return failure;
+        }, { timeoutMs: 20_000, what: 'the retried write says why' });
+        assert.ok(!desc.includes('Sup3r') && !lines.some((l) => l.includes('Sup3r@Secret')), 'password leaked');
+      } finally {
+        await c.stop();
+      }
+    });
+  });
+
   describe('a 30-second database outage during a burst', function () {
     it('keeps placing volumes, and afterwards the tables equal the API server exactly', async () => {
       const mdb = await privateMariaDb(join(env.dir, `mariadb-${randomBytes(3).toString('hex')}`));

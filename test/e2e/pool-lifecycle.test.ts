@@ -94,6 +94,15 @@ describe('e2e: StoragePool lifecycle', function () {
     await status('lk-taint', 'ready');
   });
 
+  it('LockPool locks a pool whose Lvm condition is in Error, and unlocks it when it clears', async () => {
+    await c.createPool('lk-lvm', { bytes: 10 * GiB });
+    await status('lk-lvm', 'ready');
+    await c.setPoolStatus('lk-lvm', { conditions: [{ type: 'Spdk', status: 'OK' }, { type: 'Lvm', status: 'Error', message: 'vg missing' }] });
+    await status('lk-lvm', 'locked');
+    await c.setPoolStatus('lk-lvm', { conditions: [{ type: 'Spdk', status: 'OK' }, { type: 'Lvm', status: 'OK' }] });
+    await status('lk-lvm', 'ready');
+  });
+
   it('pool deletion is blocked while volumes remain and completes by itself when they go', async () => {
     await c.createPool('doomed', { bytes: 10 * GiB });
     await status('doomed', 'ready');
