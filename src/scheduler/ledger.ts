@@ -73,29 +73,55 @@ export interface ReserveResult {
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
-export function boundBytes(l: LedgerState): number {
-  return sum(Object.values(l.bindings).map((b) => b.bytes));
+/** Everything admission needs from the bindings, in one pass (this runs inside workflow tasks). */
+interface Totals {
+  bound: number;
+  claimed: Set<string>;
+  remoteCount: number;
+  remoteBytes: number;
 }
 
-/** Standing reservations held, in config order: claimed by a binding, or fitting in what is left. */
-export function heldLedgerReservations(l: LedgerState, pool: LedgerPoolInfo, policy: LedgerPolicy) {
-  const claimed = new Set(Object.values(l.bindings).map((b) => b.reservationId).filter(Boolean));
-  let free = pool.capacityBytes - boundBytes(l);
-  const held: { id: string; size: number; claimed: boolean }[] = [];
+function totals(l: LedgerState): Totals {
+  const t: Totals = { bound: 0, claimed: new Set(), remoteCount: 0, remoteBytes: 0 };
+  for (const uid in l.bindings) {
+    const b = l.bindings[uid]!;
+    t.bound += b.bytes;
+    if (b.reservationId) t.claimed.add(b.reservationId);
+    if (b.countsRemote) t.remoteCount++;
+    if (b.remote) t.remoteBytes += b.bytes;
+  }
+  return t;
+}
+
+export function boundBytes(l: LedgerState): number {
+  return totals(l).bound;
+}
+
+function held(t: Totals, pool: LedgerPoolInfo, policy: LedgerPolicy) {
+  let free = pool.capacityBytes - t.bound;
+  const out: { id: string; size: number; claimed: boolean }[] = [];
   for (const r of policy.nodeReservations) {
-    if (claimed.has(r.id)) held.push({ ...r, claimed: true });
+    if (t.claimed.has(r.id)) out.push({ ...r, claimed: true });
     else if (free >= r.size) {
-      held.push({ ...r, claimed: false });
+      out.push({ ...r, claimed: false });
       free -= r.size;
     }
   }
-  return held;
+  return out;
+}
+
+const freeOf = (t: Totals, h: ReturnType<typeof held>, pool: LedgerPoolInfo) =>
+  pool.capacityBytes - t.bound - sum(h.filter((r) => !r.claimed).map((r) => r.size));
+
+/** Standing reservations held, in config order: claimed by a binding, or fitting in what is left. */
+export function heldLedgerReservations(l: LedgerState, pool: LedgerPoolInfo, policy: LedgerPolicy) {
+  return held(totals(l), pool, policy);
 }
 
 /** capacity − bound bytes − unclaimed held reservations (may be negative after adoption). */
 export function ledgerFreeBytes(l: LedgerState, pool: LedgerPoolInfo, policy: LedgerPolicy): number {
-  const unclaimed = heldLedgerReservations(l, pool, policy).filter((r) => !r.claimed);
-  return pool.capacityBytes - boundBytes(l) - sum(unclaimed.map((r) => r.size));
+  const t = totals(l);
+  return freeOf(t, held(t, pool, policy), pool);
 }
 
 /** Decides a reservation and, when accepted, records it in `l` (mutates). */
@@ -106,8 +132,10 @@ export function reserve(
   req: ReserveRequest,
   now: number,
 ): ReserveResult {
-  const existing = l.bindings[req.uid];
-  if (existing) return { accepted: true, already: true, freeBytes: ledgerFreeBytes(l, pool, policy) };
+  const t = totals(l);
+  const h = held(t, pool, policy);
+  const free = freeOf(t, h, pool);
+  if (l.bindings[req.uid]) return { accepted: true, already: true, freeBytes: free };
   const record = (via: LedgerBinding['via']): ReserveResult => {
     l.bindings[req.uid] = {
       uid: req.uid,
@@ -124,12 +152,10 @@ export function reserve(
   };
   if (req.adopt) return record('adopt');
 
-  const refuse = (reason: string): ReserveResult => ({ accepted: false, reason, freeBytes: ledgerFreeBytes(l, pool, policy) });
+  const refuse = (reason: string): ReserveResult => ({ accepted: false, reason, freeBytes: free });
   if (!pool.exists || pool.deleting || !pool.schedulable) return refuse('PoolUnschedulable');
 
-  const held = heldLedgerReservations(l, pool, policy);
-  const free = ledgerFreeBytes(l, pool, policy);
-  const mine = req.reservationId ? held.find((r) => r.id === req.reservationId && !r.claimed) : undefined;
+  const mine = req.reservationId ? h.find((r) => r.id === req.reservationId && !r.claimed) : undefined;
 
   if (req.viaReservation) {
     if (free < 0) return refuse('PoolFreeSize');
@@ -142,11 +168,9 @@ export function reserve(
 
   if (free + (mine?.size ?? 0) < req.bytes) return refuse('PoolFreeSize');
   if (req.remote) {
-    const remoteCount = Object.values(l.bindings).filter((b) => b.countsRemote).length;
-    if (req.countsRemote && remoteCount >= policy.maxRemoteVolumeCount) return refuse('RemoteVolMaxCount');
+    if (req.countsRemote && t.remoteCount >= policy.maxRemoteVolumeCount) return refuse('RemoteVolMaxCount');
     if (policy.minLocalStoragePct > 0) {
-      const remoteBytes = sum(Object.values(l.bindings).filter((b) => b.remote).map((b) => b.bytes));
-      const pct = ((pool.availableBytes - remoteBytes - req.sizeByte) / pool.availableBytes) * 100;
+      const pct = ((pool.availableBytes - t.remoteBytes - req.sizeByte) / pool.availableBytes) * 100;
       if (pct < policy.minLocalStoragePct) return refuse('LocalStorageTooLow');
     }
   }
