@@ -3,7 +3,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { teardownEnv } from './env.js';
 
 // Runtime.install may run once per process, before any worker: this file is loaded first (.mocharc.json).
-Runtime.install({ logger: new DefaultLogger((process.env['TEMPORAL_LOG'] as never) || 'WARN') });
+Runtime.install({ logger: new DefaultLogger((process.env['TEMPORAL_LOG'] as never) || 'ERROR') });
 
 export const mochaHooks = {
   async afterAll(this: Mocha.Context) {
