@@ -11,6 +11,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -42,6 +43,12 @@ const acts = proxyActivities<Acts>({
 
 const gib = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
 
+/**
+ * Patch id (v0.3.0): requests are admitted in the signal handler, and the plugin chain and lifecycle run beside the
+ * admission loop instead of inside it. Histories from before took the old path.
+ */
+const ADMISSION_V3 = 'admission-beside-lifecycle';
+
 export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
   const { ref, timings } = input;
   const ledger: LedgerState = input.ledger ?? { bindings: {} };
@@ -67,11 +74,22 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
     dirty = true;
     if (e.deleted) gone = true;
   });
-  setHandler(reserveRequestSignal, (m) => void queue.push(m));
+  setHandler(reserveRequestSignal, (m) => {
+    // Admission must not wait for the main loop, which may be busy in slow plugin or lifecycle activities:
+    // with a fresh view, decide right here (still no await between check and record). A pending reload
+    // (dirty) means the view may be stale, so the request waits for it.
+    if (modern && view && !dirty && !gone) {
+      reply(m, reserve(ledger, view.info, view.policy, m.req, now()));
+      describe();
+      return;
+    }
+    queue.push(m);
+  });
   setHandler(releaseSignal, ({ uid }) => {
     release(ledger, uid);
     describe();
   });
+  const modern = patched(ADMISSION_V3);
   setHandler(ledgerQuery, (): LedgerView => {
     const bindings = Object.values(ledger.bindings).sort((a, b) => (a.key < b.key ? -1 : 1));
     return {
@@ -152,6 +170,29 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
     if (r.actions.length) dirty = true;
   };
 
+  // Modern path: the chain and lifecycle run beside the admission loop; one pass at a time, and a pass asked for
+  // while one runs happens right after it (with a fresh view).
+  let reconciling = false;
+  let reconcileAgain = false;
+  let nudge = false;
+  const startReconcile = (v: PoolView) => {
+    if (reconciling) {
+      reconcileAgain = true;
+      return;
+    }
+    reconciling = true;
+    void reconcile(v)
+      .catch((e) => log.error('pool reconcile pass failed', { pool: ref.name, error: (e as Error)?.message }))
+      .finally(() => {
+        reconciling = false;
+        nudge = true;
+        if (reconcileAgain) {
+          reconcileAgain = false;
+          dirty = true;
+        }
+      });
+  };
+
   // First run of this ledger: adopt every binding the API server already has (e.g. taking over from LiteIO).
   let adopted = input.ledger !== undefined;
   while (!gone) {
@@ -165,6 +206,12 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
       }
       describe();
       if (gone) break;
+      if (modern) {
+        if (dirty) continue; // changed again while loading: act on the newest view only
+        if (queue.length) admit();
+        startReconcile(view);
+        continue;
+      }
       if (queue.length) admit(); // answer waiting volumes before slower lifecycle work
       await reconcile(view);
       continue; // never admit on a view that a signal during reconcile() made stale: reload first
@@ -172,7 +219,9 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
     if (queue.length) admit();
     const untilLifecycle = lifecycleAt === undefined ? undefined : Math.max(0, lifecycleAt - now());
     const timeout = untilLifecycle === undefined ? timings.driftCheckMs : Math.min(timings.driftCheckMs, untilLifecycle);
-    const woke = await condition(() => dirty || gone || queue.length > 0 || workflowInfo().continueAsNewSuggested, timeout);
+    nudge = false;
+    const woke = await condition(() => dirty || gone || nudge || queue.length > 0 || workflowInfo().continueAsNewSuggested, timeout);
+    if (nudge) continue; // a reconcile pass ended: recompute the lifecycle timer
     if (!woke && lifecycleAt !== undefined && now() >= lifecycleAt) {
       lifecycleAt = undefined;
       dirty = true;
@@ -181,12 +230,14 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
       describe();
     }
     if (workflowInfo().continueAsNewSuggested && !dirty && queue.length === 0) {
+      await condition(() => !reconciling);
       await Promise.all([...replies]);
       await condition(allHandlersFinished);
       return continueAsNew<typeof poolWorkflow>({ ref, timings, ledger, pending: queue });
     }
   }
   admit(); // refuse what is still queued: the pool is gone
+  await condition(() => !reconciling);
   await Promise.all([...replies]);
   await condition(allHandlersFinished);
   log.info('pool gone; ledger closed', { pool: ref.name, bindings: Object.keys(ledger.bindings).length });

@@ -108,7 +108,12 @@ export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<Placem
       const refusals: Record<string, number> = {};
       for (const c of decision.candidates) {
         const res = await askLedger({ namespace: ref.namespace, name: c.pool });
-        if (gone) return;
+        if (gone) {
+          // Deleted while asking: the pool may still accept the queued request, so release it (idempotent,
+          // and ordered after the request) rather than leave the bytes to drift repair.
+          await kube.ledgerRelease({ pool: { namespace: ref.namespace, name: c.pool }, uid: ref.uid });
+          return;
+        }
         record.attempts.push({ pool: c.pool, accepted: res.accepted, ...(res.reason ? { reason: res.reason } : {}) });
         if (record.attempts.length > 20) record.attempts.splice(0, record.attempts.length - 20);
         if (!res.accepted) {

@@ -44,6 +44,17 @@ const afterPlugin: Plugin = {
   },
 };
 
+const slowPool: Plugin = {
+  name: 'SlowPool',
+  async reconcile(ctx) {
+    if (ctx.object.metadata.labels?.['test/slow'] !== 'yes') return;
+    bump(`slow/${ctx.request.name}`);
+    await new Promise((r) => setTimeout(r, 3000));
+    throw new Error('pool agent unreachable');
+  },
+  handleDeletion() {},
+};
+
 describe('e2e: reconciler plugins', function () {
   let c: TestCluster;
   const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -51,7 +62,7 @@ describe('e2e: reconciler plugins', function () {
     c.co.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: c.ns, plural: PLURAL_VOLUME, name, body: { metadata: { annotations } } }, merge);
 
   before(async () => {
-    registerPlugins(null, [() => gate, () => afterPlugin]);
+    registerPlugins([() => slowPool], [() => gate, () => afterPlugin]);
     c = await newTestCluster(await testEnv(), 'plug');
     await c.startOperator({
       timings: { pluginMaxAttempts: 3, pluginRetryInitialMs: 100, pluginErrorBackoffMs: 1500, deletionHookMaxAttempts: 4 },
@@ -125,6 +136,21 @@ describe('e2e: reconciler plugins', function () {
     assert.equal(n('after-del/broken'), 1, 'later hooks still ran');
     const events = await c.core.listNamespacedEvent({ namespace: c.ns });
     assert.ok(events.items.some((e) => e.reason === 'PluginDeletionFailed' && e.involvedObject.name === 'broken' && /Gate: .*storage backend says no/.test(e.message ?? '')));
+  });
+
+  it("a pool whose plugin is slow and failing still admits volumes at once", async () => {
+    await c.createPool('slow-pool', { bytes: 10 * GiB, labels: { 'test/slow': 'yes', tier: 'slow' } });
+    const h = c.op!.client.workflow.getHandle(`pool/${c.ns}/slow-pool`);
+    await eventually(async () => assert.equal((await h.query('ledger') as { info?: { schedulable: boolean } }).info?.schedulable, true), { timeoutMs: 30_000 });
+    await eventually(() => assert.ok(n('slow/slow-pool') >= 1), { timeoutMs: 10_000 });
+    const t0 = Date.now();
+    await c.createVolume('on-slow', { size: GiB, hostNode: 'slow-pool', annotations: { 'obnvmf/pool-label-selector': 'tier=slow' } });
+    await eventually(async () => assert.equal((await c.getVolume('on-slow')).spec.targetNodeId, 'slow-pool'), { timeoutMs: 5_000, intervalMs: 100, what: 'placed while the pool plugin fails' }).catch(async (e) => {
+      const hist = await h.fetchHistory();
+      const evs = (hist.events ?? []).map((x) => `${x.eventId}:${x.eventType}:${x.workflowExecutionSignaledEventAttributes?.signalName ?? x.activityTaskScheduledEventAttributes?.activityType?.name ?? x.markerRecordedEventAttributes?.markerName ?? ''}`);
+      throw new Error(`${(e as Error).message}\n${evs.slice(-40).join('\n')}`);
+    });
+    if (process.env['DCT_VERBOSE']) console.error(`[slow] placed in ${Date.now() - t0} ms while SlowPool failed ${n('slow/slow-pool')} times`);
   });
 
   it('spec.stopReconcile: plugins still run, the main handler does not', async () => {

@@ -127,11 +127,14 @@ describe('e2e: StoragePool lifecycle', function () {
     await c.createVolume('stuck', { size: GiB, hostNode: 'dying', positionAdvice: 'MustLocal' });
     await eventually(async () => assert.equal((await c.getVolume('stuck')).spec.targetNodeId, 'dying'));
     // The agent created the LV and its target, then the node died.
-    const v = await c.getVolume('stuck');
-    await c.co.patchNamespacedCustomObject({
-      group: GROUP, version: VERSION, namespace: c.ns, plural: PLURAL_VOLUME, name: 'stuck',
-      body: { metadata: { resourceVersion: v.metadata.resourceVersion, finalizers: [...(v.metadata.finalizers ?? []), Finalizers.LogicVolume, Finalizers.SpdkTarget] } },
-    }, merge);
+    await eventually(async () => {
+      // Read-modify-write with the resourceVersion, as the agent would; retried on a conflict with the controller.
+      const v = await c.getVolume('stuck');
+      await c.co.patchNamespacedCustomObject({
+        group: GROUP, version: VERSION, namespace: c.ns, plural: PLURAL_VOLUME, name: 'stuck',
+        body: { metadata: { resourceVersion: v.metadata.resourceVersion, finalizers: [...(v.metadata.finalizers ?? []), Finalizers.LogicVolume, Finalizers.SpdkTarget] } },
+      }, merge);
+    }, { timeoutMs: 10_000 });
     await c.setLease('dying', new Date(Date.now() - 10 * 60_000));
     await status('dying', 'unknown');
     const t0 = Date.now();
