@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { REPO_ROOT } from '../../src/embedded/bins.js';
@@ -49,10 +49,19 @@ describe('e2e: controller killed with SIGKILL during a burst', function () {
     const first = startOperator();
     const sampler = sampleCapacity(c, caps);
     await inParallel(Array.from({ length: 150 }, (_, i) => i), 24, (i) => c.createVolume(`v-${i}`, { size: GiB }));
+    const logPath = join(env.dir, `${c.ns}-operator.log`);
     await eventually(async () => {
       const n = (await c.listVolumes()).filter((v) => v.spec.targetNodeId).length;
       assert.ok(n >= 20, `only ${n} bound so far`);
-    }, { timeoutMs: 120_000, intervalMs: 100 });
+    }, { timeoutMs: 120_000, intervalMs: 100 }).catch((e) => {
+      let tail = '';
+      try {
+        tail = readFileSync(logPath, 'utf8').split('\n').slice(-30).join('\n');
+      } catch {
+        /* no log */
+      }
+      throw new Error(`${(e as Error).message}\noperator exit ${first.exitCode}/${first.signalCode}; last log lines:\n${tail}`);
+    });
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
     const boundAtKill = (await c.listVolumes()).filter((v) => v.spec.targetNodeId).length;
