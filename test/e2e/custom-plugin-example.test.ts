@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../src/embedded/bins.js';
+import { freePort } from '../../src/embedded/process.js';
 import { eventually } from '../harness/eventually.js';
 import { testEnv } from '../harness/env.js';
 import { GiB, newTestCluster, type TestCluster } from '../harness/cluster.js';
@@ -25,15 +26,17 @@ describe('e2e: examples/custom-plugin', function () {
     const env = await testEnv();
     c = await newTestCluster(env, 'example');
     const log = createWriteStream(join(env.dir, `${c.ns}-example.log`));
+    const probe = await freePort();
     p = spawn(
       process.execPath,
       [join(REPO_ROOT, 'dist', 'examples', 'custom-plugin', 'main.js'), '--config', join(REPO_ROOT, 'examples', 'custom-plugin', 'config.yaml'),
         '--kubeconfig', env.kube.kubeconfigPath, '--temporal-address', env.temporal.address, '--namespace', c.ns,
-        '--task-queue', `tq-${c.ns}`, '--probeAddr', '127.0.0.1:0'],
+        '--task-queue', `tq-${c.ns}`, '--probeAddr', `127.0.0.1:${probe}`],
       { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     p.stdout!.pipe(log);
     p.stderr!.pipe(log);
+    await eventually(async () => assert.equal((await fetch(`http://127.0.0.1:${probe}/readyz`)).status, 200), { timeoutMs: 120_000, intervalMs: 250, what: 'example controller ready' });
     for (const [name, rack] of [['rack1-node', 'r1'], ['rack2-node', 'r2']] as const)
       await c.createPool(name, { bytes: 50 * GiB, nodeLabels: { 'example.com/rack': rack } });
     await c.createVolume('wants-r2', { size: GiB, hostNode: 'rack1-node', annotations: { 'example.com/rack': 'r2' } });

@@ -9,6 +9,7 @@ import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { REPO_ROOT } from '../../src/embedded/bins.js';
+import { freePort } from '../../src/embedded/process.js';
 import { ledgerQuery, poolWorkflowId } from '../../src/workflows/messages.js';
 import { inParallel, sampleCapacity } from '../harness/capacity-sampler.js';
 import { eventually } from '../harness/eventually.js';
@@ -28,16 +29,19 @@ describe('e2e: controller killed with SIGKILL during a burst', function () {
     const cfg = join(env.dir, `${c.ns}.yaml`);
     writeFileSync(cfg, 'scheduler:\n  maxRemoteVolumeCount: 1000\n');
     const log = createWriteStream(join(env.dir, `${c.ns}-operator.log`));
-    const startOperator = () => {
+    const startOperator = async () => {
+      const probe = await freePort();
       const p = spawn(
         process.execPath,
         [join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'operator', '--kubeconfig', env.kube.kubeconfigPath, '--temporal-address', env.temporal.address,
-          '--namespace', c.ns, '--task-queue', `tq-${c.ns}`, '--probeAddr', '127.0.0.1:0', '--config', cfg],
+          '--namespace', c.ns, '--task-queue', `tq-${c.ns}`, '--probeAddr', `127.0.0.1:${probe}`, '--config', cfg],
         { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       p.stdout!.pipe(log, { end: false });
       p.stderr!.pipe(log, { end: false });
       procs.push(p);
+      // Ready = worker running and informer caches synced; a slow start on a busy machine is not the test's subject.
+      await eventually(async () => assert.equal((await fetch(`http://127.0.0.1:${probe}/readyz`)).status, 200), { timeoutMs: 120_000, intervalMs: 250, what: 'operator ready' });
       return p;
     };
 
@@ -46,7 +50,7 @@ describe('e2e: controller killed with SIGKILL during a burst', function () {
       caps[`pool-${i}`] = 20 * GiB;
       await c.createPool(`pool-${i}`, { bytes: 20 * GiB });
     }
-    const first = startOperator();
+    const first = await startOperator();
     const sampler = sampleCapacity(c, caps);
     await inParallel(Array.from({ length: 150 }, (_, i) => i), 24, (i) => c.createVolume(`v-${i}`, { size: GiB }));
     const logPath = join(env.dir, `${c.ns}-operator.log`);
@@ -65,7 +69,7 @@ describe('e2e: controller killed with SIGKILL during a burst', function () {
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
     const boundAtKill = (await c.listVolumes()).filter((v) => v.spec.targetNodeId).length;
-    startOperator();
+    await startOperator();
 
     const vols = await eventually(async () => {
       const vs = await c.listVolumes();
