@@ -23,9 +23,9 @@ import { createPool as createMysqlPool, type Pool as MysqlPool } from 'mysql2/pr
 import { createMetaSyncActivities } from './activities/metasync.js';
 import { describeTarget, type MysqlTarget } from './plugins/metasync/dsn.js';
 import { MetaWriter, type PlacementRow } from './plugins/metasync/writer.js';
-import { metaSyncPluginFactory } from './plugins/builtin/metasync-plugin.js';
+import { metaSyncPluginFactory, signalMetaSync } from './plugins/builtin/metasync-plugin.js';
 import { redactText } from './logger.js';
-import { DEFAULT_TIMINGS, TASK_QUEUE_DEFAULT, metaSyncStartOptions, metasyncPlacementSignal, type Timings } from './workflows/messages.js';
+import { DEFAULT_TIMINGS, TASK_QUEUE_DEFAULT, metasyncPlacementSignal, type Timings } from './workflows/messages.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
@@ -144,13 +144,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
       ? {
           metasync: {
             cluster: o.metasync.cluster,
-            placement: async (row: PlacementRow) => {
-              await client.workflow.signalWithStart('metaSyncWorkflow', {
-                ...metaSyncStartOptions({ taskQueue, timings }, o.namespace),
-                signal: metasyncPlacementSignal,
-                signalArgs: [row],
-              });
-            },
+            placement: (row: PlacementRow) => signalMetaSync(client, { taskQueue, timings }, o.namespace, metasyncPlacementSignal, row),
           },
         }
       : {}),

@@ -10,7 +10,6 @@ import { isNotFound, describeKubeError } from '../kube/errors.js';
 import type { KubeClients } from '../kube/client.js';
 import type { ObjectRef } from '../workflows/messages.js';
 import type { ActivityDeps } from './deps.js';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, PLURAL_POOL, VERSION } from '../api/constants.js';
 
 export interface PoolReconcileResult {
@@ -22,7 +21,6 @@ export interface PoolReconcileResult {
   actions: string[];
 }
 
-const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** Nothing due: look again after this long anyway (a safety net, not a poll). */
 const IDLE_MS = 60 * 60_000;
 
@@ -36,16 +34,9 @@ export function poolLifecycleActivities(d: ActivityDeps, kube: KubeClients) {
   const volumesOn = (p: StoragePool) =>
     d.cache.listVolumes().filter((v) => v.spec?.targetNodeId === (p.spec?.nodeInfo?.id || p.metadata.name));
 
-  const patchMeta = async (p: StoragePool, metadata: Record<string, unknown>) => {
-    try {
-      await kube.custom.patchNamespacedCustomObject(
-        { group: GROUP, version: VERSION, namespace: p.metadata.namespace!, plural: PLURAL_POOL, name: p.metadata.name!, body: { metadata: { ...metadata, resourceVersion: p.metadata.resourceVersion } } },
-        merge,
-      );
-    } catch (e) {
-      throw describeKubeError('patch', `StoragePool ${p.metadata.namespace}/${p.metadata.name}`, e);
-    }
-  };
+  /** Merge-patches metadata guarded by the pool's resourceVersion (a conflict fails the activity, which retries). */
+  const patchMeta = (p: StoragePool, metadata: Record<string, unknown>) =>
+    d.kube.patchPool(p.metadata.namespace!, p.metadata.name!, { metadata: { ...metadata, resourceVersion: p.metadata.resourceVersion } });
 
   return {
     async poolReconcile({ pool, uid }: { pool: ObjectRef; uid: string }): Promise<PoolReconcileResult> {

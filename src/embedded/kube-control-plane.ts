@@ -7,7 +7,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { ApiextensionsV1Api, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CustomObjectsApi, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { stringify as toYaml } from 'yaml';
 import { etcdPath, kubeApiserverPath } from './bins.js';
 import { loadCrds } from './crds.js';
@@ -160,7 +160,6 @@ export async function installCrds(kc: KubeConfig, crds: V1CustomResourceDefiniti
     );
   }
   // Served: a list call succeeds (the group is 404 for a moment after Established).
-  const { CustomObjectsApi } = await import('@kubernetes/client-node');
   const co = kc.makeApiClient(CustomObjectsApi);
   for (const crd of crds) {
     await waitUntil(

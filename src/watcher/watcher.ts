@@ -11,7 +11,6 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { CacheEvent, ClusterCache } from '../kube/cluster-cache.js';
 import type { Logger } from '../logger.js';
 import {
-  metaSyncStartOptions,
   metasyncDirtySignal,
   poolEventSignal,
   poolStartOptions,
@@ -25,6 +24,7 @@ import {
   type VolumeWorkflowInput,
 } from '../workflows/messages.js';
 import { KeyedQueue } from './keyed-queue.js';
+import { signalMetaSync } from '../plugins/builtin/metasync-plugin.js';
 
 export interface WatcherOptions {
   taskQueue: string;
@@ -147,7 +147,7 @@ export class Watcher {
     const labels = e.obj.metadata?.labels ?? {};
     const sel = this.opts.nodeCacheSelector ?? {};
     if (!Object.entries(sel).every(([k, v]) => labels[k] === v)) return;
-    this.queue.add(`pool/${name}`, { kind: 'pool', name, ev: { resourceVersion: `node:${e.obj.metadata?.resourceVersion ?? ''}` } });
+    this.wakePool(name, `node:${e.obj.metadata?.resourceVersion ?? ''}`);
   }
 
   /**
@@ -165,13 +165,17 @@ export class Watcher {
     const status = pool.status?.status;
     const wake =
       e.type === 'add' || !(before <= now) || status === 'unknown' || status === 'offline' || !status;
-    if (wake) this.queue.add(`pool/${name}`, { kind: 'pool', name, ev: { resourceVersion: `lease:${e.obj.metadata?.resourceVersion ?? ''}` } });
+    if (wake) this.wakePool(name, `lease:${e.obj.metadata?.resourceVersion ?? ''}`);
   }
 
   /** A volume left a pool that is being deleted: let the pool finish its deletion now. */
   private wakeDeletingPool(pool: string): void {
-    if (this.cache.getPool(pool)?.metadata.deletionTimestamp)
-      this.queue.add(`pool/${pool}`, { kind: 'pool', name: pool, ev: { resourceVersion: `volume-left:${Date.now()}` } });
+    if (this.cache.getPool(pool)?.metadata.deletionTimestamp) this.wakePool(pool, `volume-left:${Date.now()}`);
+  }
+
+  /** Signals a pool's workflow because something it depends on changed (`why` stands in for a resourceVersion). */
+  private wakePool(name: string, why: string): void {
+    this.queue.add(`pool/${name}`, { kind: 'pool', name, ev: { resourceVersion: why } });
   }
 
   private scheduleRetry(reason: string): void {
@@ -198,11 +202,7 @@ export class Watcher {
   private async process(w: Work): Promise<void> {
     const wf = this.client.workflow;
     if (w.kind === 'metasync') {
-      await wf.signalWithStart('metaSyncWorkflow', {
-        ...metaSyncStartOptions(this.opts, this.ns),
-        signal: metasyncDirtySignal,
-        signalArgs: [{ key: w.name }],
-      });
+      await signalMetaSync(this.client, this.opts, this.ns, metasyncDirtySignal, { key: w.name });
       return;
     }
     if (w.kind === 'pool') {
