@@ -3,24 +3,30 @@
  *
  *   1. the pure scheduler: one filter-and-score pass over 1,000 pools (ms, p50/p99) and the decision's size;
  *   2. the ledger: reservations per second in one pool's ledger;
- *   3. end to end on the real servers: N volumes created at once into 10 pools — time until all are bound,
- *      placements per second, creation-to-bound latency p50/p95/max, history bytes per placed volume,
- *      and the worker's memory.
+ *   3. the raw limits of this run: merge patches per second on the API server (1 and 16 at a time), and the
+ *      Temporal floor (bare workflows with a placement's round trips; bench/floor-workflows.ts);
+ *   4. W1: 100 pools, 1,000 volumes created 16 at a time, the controller as its own process (placements/s,
+ *      create→bound p50/p99, its CPU seconds and peak RSS, history per volume), then W3: deleting them all;
+ *      W1x3 (3x pools and volumes) with BENCH_W1X3=1. Ratios of W1 to both limits.
  *
- * BENCH_VOLUMES (default 300) sets N.
+ * BENCH_POOLS, BENCH_VOLUMES, BENCH_CONCURRENCY scale it (a quick run: BENCH_POOLS=20 BENCH_VOLUMES=200).
+ * Results go to bench/results/latest.json as well.
  */
 import { performance } from 'node:perf_hooks';
-import proto from '@temporalio/proto';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { defaultSchedulerConfig } from '../src/scheduler/config.js';
 import { resolveChain, schedule } from '../src/scheduler/chain.js';
 import { buildPoolNodes } from '../src/scheduler/pool-node.js';
 import { reserve, type LedgerState } from '../src/scheduler/ledger.js';
 import type { AntstorVolume, StoragePool } from '../src/api/types.js';
-import { volumeWorkflowId } from '../src/workflows/messages.js';
-import { inParallel } from '../test/harness/capacity-sampler.js';
-import { GiB, newTestCluster } from '../test/harness/cluster.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../src/embedded/bins.js';
+import { GiB } from '../test/harness/cluster.js';
 import { teardownEnv, testEnv } from '../test/harness/env.js';
+import { patchLoop, temporalFloor } from './limits.js';
+import { runPlacement, type DeletionResult, type PlacementResult } from './workload.js';
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -68,47 +74,48 @@ function ledgerBench() {
   console.log(`ledger: ${n} reservations into one pool in ${f(ms)} ms (${f((n / ms) * 1000, 0)}/s; the check is O(bindings))`);
 }
 
+/** W1 (and W3, W1x3 when asked) with the raw limits of the same run, as a table and JSON lines. */
 async function e2eBench() {
-  const n = Number(process.env['BENCH_VOLUMES'] ?? 300);
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const env = await testEnv();
-  const c = await newTestCluster(env, 'bench');
+  const pools = Number(process.env['BENCH_POOLS'] ?? 100);
+  const volumes = Number(process.env['BENCH_VOLUMES'] ?? 1000);
+  const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
+  const results: Record<string, unknown> = { at: new Date().toISOString(), temporal: 'dev server (SQLite in memory)', machine: `${os.cpus().length} cores` };
+  const line = (k: string, v: object) => {
+    results[k] = v;
+    console.log(JSON.stringify({ [k]: v }));
+  };
   try {
-    const op = await c.startOperator({ config: { scheduler: { maxRemoteVolumeCount: 100_000 } } });
-    for (let i = 0; i < 10; i++) await c.createPool(`pool-${i}`, { bytes: 10_000 * GiB });
-    const created = new Map<string, number>();
-    const boundAt = new Map<string, number>();
-    let polling = true;
-    const poller = (async () => {
-      while (polling) {
-        for (const v of await c.listVolumes()) if (v.spec.targetNodeId && !boundAt.has(v.metadata.name!)) boundAt.set(v.metadata.name!, performance.now());
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    })();
-    const t0 = performance.now();
-    await inParallel(Array.from({ length: n }, (_, i) => `b-${i}`), 32, async (name) => {
-      created.set(name, performance.now());
-      await c.createVolume(name, { size: GiB });
+    const patch1 = await patchLoop(env, 1);
+    const patch16 = await patchLoop(env, concurrency);
+    line('limits', {
+      mergePatchPerSec1: +patch1.toFixed(1),
+      [`mergePatchPerSec${concurrency}`]: +patch16.toFixed(1),
+      temporalFloorPerSec: +(await temporalFloor(env, volumes, pools, concurrency)).toFixed(1),
     });
-    const tCreated = performance.now();
-    while (boundAt.size < n && performance.now() - t0 < 600_000) await new Promise((r) => setTimeout(r, 200));
-    polling = false;
-    await poller;
-    const total = performance.now() - t0;
-    const lat = [...boundAt.entries()].map(([k, t]) => t - created.get(k)!);
-    console.log(
-      `end to end: ${n} volumes into 10 pools: created in ${f(tCreated - t0, 0)} ms, all bound in ${f(total, 0)} ms ` +
-        `(${f((boundAt.size / total) * 1000)} placements/s); creation→bound p50 ${f(pct(lat, 50), 0)} ms, p95 ${f(pct(lat, 95), 0)} ms, max ${f(Math.max(...lat), 0)} ms`,
-    );
-    const vols = (await c.listVolumes()).slice(0, 20);
-    const sizes = await Promise.all(
-      vols.map(async (v) => proto.temporal.api.history.v1.History.encode(await op.client.workflow.getHandle(volumeWorkflowId({ namespace: c.ns, name: v.metadata.name!, uid: v.metadata.uid! })).fetchHistory()).finish().length),
-    );
-    console.log(`history per placed volume: mean ${f(sizes.reduce((a, b) => a + b, 0) / sizes.length / 1024)} KiB, max ${f(Math.max(...sizes) / 1024)} KiB`);
-    const m = process.memoryUsage();
-    console.log(`worker process memory: rss ${f(m.rss / 2 ** 20, 0)} MiB, heap used ${f(m.heapUsed / 2 ** 20, 0)} MiB`);
+    const w1 = await runPlacement(env, { name: 'W1', pools, volumes, concurrency, deleteAfter: true });
+    line('W1', w1.placement);
+    if (w1.deletion) line('W3', w1.deletion);
+    if (process.env['BENCH_W1X3']) line('W1x3', (await runPlacement(env, { name: 'W1x3', pools: pools * 3, volumes: volumes * 3, concurrency })).placement);
+    const lim = results['limits'] as { mergePatchPerSec1: number; temporalFloorPerSec: number } & Record<string, number>;
+    const w = results['W1'] as PlacementResult;
+    line('ratios', {
+      W1OverMergePatch: +(w.placementsPerSec / lim[`mergePatchPerSec${concurrency}`]!).toFixed(3),
+      W1OverTemporalFloor: +(w.placementsPerSec / lim.temporalFloorPerSec).toFixed(3),
+    });
+    console.log('');
+    console.log('| workload | placed | /s | p50 ms | p99 ms | controller CPU s | peak RSS MiB | history KiB/vol | local/remote |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    for (const k of ['W1', 'W1x3']) {
+      const r = results[k] as PlacementResult | undefined;
+      if (r) console.log(`| ${k} (${r.pools} pools) | ${r.bound}/${r.volumes} | ${r.placementsPerSec} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.controllerCpuSec} | ${r.controllerPeakRssMiB} | ${r.historyKiBPerVolume} | ${r.local}/${r.remote} |`);
+    }
+    const d = results['W3'] as DeletionResult | undefined;
+    if (d) console.log(`W3: ${d.volumes} deleted and released in ${d.seconds} s (${d.deletionsPerSec}/s), controller CPU ${d.controllerCpuSec} s`);
+    mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
+    writeFileSync(join(REPO_ROOT, 'bench', 'results', 'latest.json'), JSON.stringify(results, null, 2) + '\n');
   } finally {
-    await c.stop();
     await teardownEnv();
   }
 }

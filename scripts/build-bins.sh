@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the test/dev control-plane binaries from Go modules into a cache outside git:
-#   temporal (Temporal CLI v1.5.1), kube-apiserver (v1.34.x), etcd (v3.6.x).
+#   temporal (Temporal CLI v1.5.1), kube-apiserver (v1.34.x), etcd (v3.6.x),
+#   temporal-server + temporal-sql-tool (v1.29.x) with the PostgreSQL schema (target `server`).
 # Idempotent: a binary that exists is not rebuilt. Honours TEMPORAL_CLI_PATH and KUBEBUILDER_ASSETS
 # (when they point at existing binaries nothing is built for them).
 # Prints nothing but progress on stderr; the cache path is printed by scripts/bin-dir.sh.
@@ -57,10 +58,40 @@ build_etcd() {
   mv "$OUT/etcd.tmp" "$OUT/etcd"; rm -rf "$e"
 }
 
+# temporal-server + temporal-sql-tool (go.temporal.io/server) and its PostgreSQL v12 schema directory,
+# copied from the module cache to $OUT/temporal-schema/postgresql/v12. Honours TEMPORAL_SERVER_PATH.
+build_server() {
+  if [ -n "${TEMPORAL_SERVER_PATH:-}" ] && [ -x "$TEMPORAL_SERVER_PATH" ]; then log "temporal-server: using TEMPORAL_SERVER_PATH"; return; fi
+  if [ -x "$OUT/temporal-server" ] && [ -x "$OUT/temporal-sql-tool" ] && [ -d "$OUT/temporal-schema/postgresql/v12" ]; then
+    log "temporal-server: cached"; return
+  fi
+  log "temporal-server: building v$TEMPORAL_SERVER_VERSION (cold build takes minutes)"
+  local w; w=$(mktemp -d)
+  ( cd "$w"
+    printf 'module localtest/temporalserver\n\ngo 1.24\n' > go.mod
+    info=$(go mod download -json "go.temporal.io/server@v$TEMPORAL_SERVER_VERSION")
+    gomod=$(printf '%s' "$info" | node -pe 'JSON.parse(require("fs").readFileSync(0)).GoMod')
+    dir=$(printf '%s' "$info" | node -pe 'JSON.parse(require("fs").readFileSync(0)).Dir')
+    go mod edit -go="$(sed -n 's/^go //p' "$gomod")"
+    # carry over non-local replace directives (single-line and block form)
+    sed -n -e 's#^replace[[:space:]]\+\([^ ]\+\)\( [^ =]*\)\? => \([^ .][^ ]*\) \([^ ]\+\)$#\1=\3@\4#p' \
+           -e 's#^[[:space:]]\+\([^ ]\+\)\( [^ =]*\)\? => \([^ .][^ ]*\) \([^ ]\+\)$#\1=\3@\4#p' "$gomod" |
+      while read -r r; do go mod edit -replace="$r"; done
+    go get "go.temporal.io/server/cmd/server@v$TEMPORAL_SERVER_VERSION" "go.temporal.io/server/cmd/tools/sql@v$TEMPORAL_SERVER_VERSION"
+    go build -trimpath -ldflags "-s -w" -o "$OUT/temporal-server.tmp" go.temporal.io/server/cmd/server
+    go build -trimpath -ldflags "-s -w" -o "$OUT/temporal-sql-tool.tmp" go.temporal.io/server/cmd/tools/sql
+    rm -rf "$OUT/temporal-schema.tmp"; mkdir -p "$OUT/temporal-schema.tmp/postgresql"
+    cp -r "$dir/schema/postgresql/v12" "$OUT/temporal-schema.tmp/postgresql/v12"
+    chmod -R u+w "$OUT/temporal-schema.tmp" )
+  mv "$OUT/temporal-server.tmp" "$OUT/temporal-server"; mv "$OUT/temporal-sql-tool.tmp" "$OUT/temporal-sql-tool"
+  rm -rf "$OUT/temporal-schema"; mv "$OUT/temporal-schema.tmp" "$OUT/temporal-schema"; rm -rf "$w"
+}
+
 case "${1:-all}" in
   temporal) build_temporal ;;
   apiserver) build_apiserver ;;
   etcd) build_etcd ;;
-  all) build_temporal; build_etcd; build_apiserver ;;
-  *) echo "usage: $0 [all|temporal|apiserver|etcd]" >&2; exit 2 ;;
+  server) build_server ;;
+  all) build_temporal; build_etcd; build_apiserver; build_server ;;
+  *) echo "usage: $0 [all|temporal|apiserver|etcd|server]" >&2; exit 2 ;;
 esac

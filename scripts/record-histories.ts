@@ -17,6 +17,10 @@ import { teardownEnv, testEnv } from '../test/harness/env.js';
 import { registerExample } from '../examples/custom-plugin/main.js';
 import { metasyncOption } from '../src/cli/common.js';
 import { metaSyncWorkflowId } from '../src/workflows/messages.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { startTemporalDevServer } from '../src/embedded/temporal-dev-server.js';
+import { inParallel } from '../test/harness/capacity-sampler.js';
 
 const force = process.argv.includes('--force');
 const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -33,7 +37,10 @@ async function main() {
     timings: { unschedulableRetryMs: 5_000, poolRecheckMs: 1000 },
   });
   const wf = op.client.workflow;
-  const out: { type: string; scenario: string; id: string }[] = [];
+  const out: { type: string; scenario: string; id: string; runId?: string; client?: typeof wf }[] = [];
+  const canDir = mkdtempSync(join(tmpdir(), 'dct-rec-can-'));
+  const canTemporal = await startTemporalDevServer({ dir: canDir, extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=100'] });
+  const canCluster = await newTestCluster({ ...env, temporal: canTemporal }, 'rec-can');
   try {
     for (const [name, bytes] of [['node-a', 10], ['node-b', 20]] as const) await c.createPool(name, { bytes: bytes * GiB });
     await c.createPool('node-stale', { bytes: 10 * GiB, lease: new Date(Date.now() - 10 * 60_000) }); // heartbeat lost
@@ -72,6 +79,24 @@ async function main() {
       out.push({ type: 'poolWorkflow', scenario: `ledger-${p}`, id });
     }
     out.push({ type: 'metaSyncWorkflow', scenario: 'sync', id: metaSyncWorkflowId(c.ns) });
+
+    // Histories that cross continue-as-new: a burst into one pool on a server that suggests it every 100 events.
+    const canOp = await canCluster.startOperator({ config: { scheduler: { maxRemoteVolumeCount: 1000 } } });
+    const cwf = canOp.client.workflow;
+    await canCluster.createPool('node-can', { bytes: 200 * GiB });
+    await inParallel(Array.from({ length: 150 }, (_, i) => i), 12, (i) => canCluster.createVolume(`can-${i}`, { size: GiB }));
+    await eventually(async () => {
+      const unbound = (await canCluster.listVolumes()).filter((v) => !v.spec.targetNodeId);
+      if (unbound.length) throw new Error(`${unbound.length} not bound`);
+    }, { timeoutMs: 120_000 });
+    const poolId = poolWorkflowId({ namespace: canCluster.ns, name: 'node-can' });
+    const runs: { runId: string; status: string; start: number }[] = [];
+    for await (const w of cwf.list({ query: `WorkflowId = '${poolId}'` })) runs.push({ runId: w.runId, status: w.status.name, start: w.startTime.getTime() });
+    runs.sort((a, b) => a.start - b.start);
+    const rolled = runs.filter((r) => r.status === 'CONTINUED_AS_NEW');
+    if (rolled.length < 2) throw new Error(`the pool continued as new ${rolled.length} times; expected at least 2`);
+    out.push({ type: 'poolWorkflow', scenario: 'ledger-can-first-run', id: poolId, runId: rolled[0]!.runId, client: cwf });
+    out.push({ type: 'poolWorkflow', scenario: 'ledger-can-carried-run', id: poolId, runId: rolled[rolled.length - 1]!.runId, client: cwf });
     for (const o of out) {
       const dir = join(REPO_ROOT, 'test', 'histories', o.type);
       mkdirSync(dir, { recursive: true });
@@ -80,12 +105,15 @@ async function main() {
         console.log(`kept ${file} (exists; --force replaces it)`);
         continue;
       }
-      const history = await wf.getHandle(o.id).fetchHistory();
+      const history = await (o.client ?? wf).getHandle(o.id, o.runId).fetchHistory();
       writeFileSync(file, JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
       console.log(`wrote ${file} (${history.events?.length} events)`);
     }
   } finally {
     await c.stop();
+    await canCluster.stop();
+    await canTemporal.stop();
+    rmSync(canDir, { recursive: true, force: true });
     await teardownEnv();
   }
 }

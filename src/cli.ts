@@ -5,11 +5,13 @@
  *   dev        run everything locally: embedded Temporal dev server and kube-apiserver + etcd when
  *              TEMPORAL_ADDRESS / KUBECONFIG are not given (--demo creates sample pools and volumes)
  *   explain    print a volume's placement record: candidates, rejections by filter and reason, scores, pool
+ *   replay     replay downloaded workflow histories against this build's workflow code (upgrade check)
  */
 import { parseArgs } from 'node:util';
 import { runOperatorCommand, operatorOptionsSpec } from './cli/operator-command.js';
 import { runDevCommand, devOptionsSpec } from './cli/dev-command.js';
 import { runExplainCommand, explainOptionsSpec } from './cli/explain-command.js';
+import { runReplayCommand, replayOptionsSpec } from './cli/replay-command.js';
 
 const USAGE = `usage: disk-controller <command> [flags]
 
@@ -17,6 +19,7 @@ commands:
   operator   run the Disk-Controller (watcher + Temporal worker)
   dev        run locally with embedded Temporal and kube-apiserver (add --demo for sample objects)
   explain    explain a volume's placement: disk-controller explain <namespace>/<name>
+  replay     check an upgrade: disk-controller replay <history.json> [more.json …] (exit 1 if any would break)
 
 run "disk-controller <command> --help" for the command's flags`;
 
@@ -26,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
     operator: [operatorOptionsSpec, runOperatorCommand],
     dev: [devOptionsSpec, runDevCommand],
     explain: [explainOptionsSpec, runExplainCommand],
+    replay: [replayOptionsSpec, runReplayCommand],
   } as const;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     console.log(USAGE);

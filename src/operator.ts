@@ -19,6 +19,7 @@ import type { Logger } from './logger.js';
 import { resolveChain } from './scheduler/chain.js';
 import { Watcher } from './watcher/watcher.js';
 import { ensureSearchAttributes } from './temporal-setup.js';
+import { workflowTaskFailures } from './workflow-task-failures.js';
 import { createPool as createMysqlPool, type Pool as MysqlPool } from 'mysql2/promise';
 import { createMetaSyncActivities } from './activities/metasync.js';
 import { describeTarget, type MysqlTarget } from './plugins/metasync/dsn.js';
@@ -27,6 +28,8 @@ import { metaSyncPluginFactory, signalMetaSync } from './plugins/builtin/metasyn
 import { redactText } from './logger.js';
 import { DEFAULT_TIMINGS, TASK_QUEUE_DEFAULT, metasyncPlacementSignal, type Timings } from './workflows/messages.js';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { installClusterGauges } from './metrics/cluster-gauges.js';
+import { startMetricsServer } from './metrics/server.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
 
@@ -54,6 +57,10 @@ export interface OperatorOptions {
   metasync?: { target: MysqlTarget; cluster: string };
   /** host:port for /healthz and /readyz; undefined = no probe server. */
   probeAddr?: string;
+  /** host:port for Prometheus /metrics (LiteIO's --metricsAddr); undefined = no metrics server. */
+  metricsAddr?: string;
+  /** The address is a default, not asked for: when it is taken, log an error and run without metrics. */
+  metricsBestEffort?: boolean;
   maxCachedWorkflows?: number;
 }
 
@@ -65,6 +72,8 @@ export interface RunningOperator {
   taskQueue: string;
   timings: Timings;
   probeServer?: Server;
+  /** The /metrics URL when metricsAddr was given (with the real port when it was :0). */
+  metricsUrl?: string;
   /** Stops watcher, worker, informers and connections. */
   stop(): Promise<void>;
 }
@@ -157,11 +166,15 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
     taskQueue,
     activities,
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    maxCachedWorkflows: o.maxCachedWorkflows ?? 2000,
+    maxCachedWorkflows: o.maxCachedWorkflows ?? (Number(process.env['MAX_CACHED_WORKFLOWS']) || 2000),
     shutdownGraceTime: '10s',
   });
 
-  const watcher = o.watch === false ? undefined : new Watcher(cache, client, { taskQueue, timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector, metasync: !!o.metasync }, log);
+  const userVolumePlugins = pluginNames(plugins, 'AntstorVolume').some((n) => n !== 'MetaSync');
+  const watcher =
+    o.watch === false
+      ? undefined
+      : new Watcher(cache, client, { taskQueue, timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector, metasync: !!o.metasync, statusOnlyWakes: userVolumePlugins }, log);
   watcher?.start();
   const workerRun = worker.run();
   workerRun.catch((e) => log.error('worker stopped with an error', { error: (e as Error).message }));
@@ -173,6 +186,12 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
     const [host, port] = o.probeAddr.includes(':') ? o.probeAddr.split(':') : ['0.0.0.0', o.probeAddr];
     probeServer = createServer((req, res) => {
       const state = worker.getState();
+      if (req.url?.startsWith('/status')) {
+        // For people and scrapers: is anything stuck? (not a probe: a failing workflow is not fixed by a restart)
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ worker: state, cacheSynced: cache.isSynced, workflowTaskFailures: workflowTaskFailures.snapshot() }));
+        return;
+      }
       const live = state !== 'FAILED' && state !== 'STOPPED';
       const ready = state === 'RUNNING' && cache.isSynced;
       const ok = req.url?.startsWith('/readyz') ? ready : req.url?.startsWith('/healthz') ? live : false;
@@ -182,11 +201,23 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
     await new Promise<void>((r) => probeServer!.listen(Number(port), host || '0.0.0.0', r));
   }
 
+  const uninstallGauges = installClusterGauges(cache, o.config.scheduler.nodeReservations);
+  const metrics = o.metricsAddr
+    ? await startMetricsServer(o.metricsAddr).catch((e: Error) => {
+        if (!o.metricsBestEffort) throw e;
+        log.error('metrics not served (set --metricsAddr to a free address, or 0)', { error: e.message });
+        return undefined;
+      })
+    : undefined;
+  if (metrics) log.info('metrics served', { url: metrics.url });
+
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       watcher?.stop();
       probeServer?.close();
+      metrics?.server.close();
+      uninstallGauges();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await workerRun.catch(() => undefined);
       await cache.stop();
@@ -195,5 +226,5 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
       await connection.close().catch(() => undefined);
     })());
 
-  return { client, cache, watcher, worker, taskQueue, timings, probeServer, stop };
+  return { client, cache, watcher, worker, taskQueue, timings, probeServer, ...(metrics ? { metricsUrl: metrics.url } : {}), stop };
 }

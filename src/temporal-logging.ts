@@ -1,18 +1,23 @@
 /** Routes the Temporal SDK's runtime logs into our logger (once per process, before any worker). */
-import { Runtime, type LogLevel as TLevel, type LogMetadata } from '@temporalio/worker';
+import { Runtime, makeTelemetryFilterString, type LogLevel as TLevel, type LogMetadata } from '@temporalio/worker';
 import type { Logger } from './logger.js';
 
 let installed = false;
 
-export function installTemporalLogging(log: Logger, minLevel: TLevel = 'WARN'): void {
+/**
+ * `tap` sees every entry before the level filter (metrics: workflow task failures); when it returns true the
+ * entry is its own and is not logged again here. Core's logs are forwarded (WARN and up) so they reach it too.
+ */
+export function installTemporalLogging(log: Logger, minLevel: TLevel = 'WARN', tap?: (level: TLevel, message: string, meta?: Record<string, unknown>) => boolean): void {
   if (installed) return;
   installed = true;
   const order: TLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
   const min = order.indexOf(minLevel);
   const l = log.child({ component: 'temporal-sdk' });
   const emit = (level: TLevel, message: string, meta?: LogMetadata) => {
-    if (order.indexOf(level) < min) return;
     const m = meta as Record<string, unknown> | undefined;
+    if (tap?.(level, message, m)) return;
+    if (order.indexOf(level) < min) return;
     if (level === 'ERROR') l.error(message, m);
     else if (level === 'WARN') l.warn(message, m);
     else if (level === 'INFO') l.info(message, m);
@@ -28,6 +33,7 @@ export function installTemporalLogging(log: Logger, minLevel: TLevel = 'WARN'): 
         warn: (m, x) => emit('WARN', m, x),
         error: (m, x) => emit('ERROR', m, x),
       },
+      ...(tap ? { telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) } } } : {}),
     });
   } catch {
     /* already installed by the embedding program: keep its logger */

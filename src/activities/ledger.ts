@@ -1,8 +1,8 @@
 /** Reserve on and release from a pool's ledger (the PoolWorkflow), from a volume's workflow. */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/activity';
-import { Annotations } from '../api/constants.js';
-import { poolNodeId, volumeIsLocalTo, volumeReservationId, volumeTotalBytes } from '../api/objects.js';
+import { poolNodeId } from '../api/objects.js';
+import { capacityRequestFor } from '../scheduler/pool-node.js';
 import type { AntstorVolume } from '../api/types.js';
 import type { ReserveRequest } from '../scheduler/ledger.js';
 import {
@@ -15,21 +15,12 @@ import {
 } from '../workflows/messages.js';
 import type { ActivityDeps } from './deps.js';
 
-/** The ledger request for a volume on a pool: bytes, locality and reservation claims. */
+/** The ledger request for a volume on a pool: the same conversion the filter pass uses (pool-node.ts). */
 export function reserveRequestFor(d: ActivityDeps, vol: AntstorVolume, poolNode: string, adopt: boolean): ReserveRequest {
-  const remote = !volumeIsLocalTo(vol, poolNode);
-  const ignore = d.config.scheduler.remoteIgnoreAnnoSelector;
-  const annos = vol.metadata.annotations ?? {};
-  const excused = Object.entries(ignore).some(([k, v]) => annos[k] === v);
   return {
     uid: vol.metadata.uid!,
     key: `${vol.metadata.namespace}/${vol.metadata.name}`,
-    bytes: volumeTotalBytes(vol),
-    sizeByte: vol.spec.sizeByte || 0,
-    remote,
-    countsRemote: remote && !excused,
-    reservationId: volumeReservationId(vol),
-    viaReservation: !!annos[Annotations.ReservationId],
+    ...capacityRequestFor(vol, poolNode, d.config.scheduler.remoteIgnoreAnnoSelector),
     adopt,
   };
 }

@@ -9,6 +9,7 @@ import { KIND_POOL, KIND_VOLUME } from '../api/constants.js';
 import type { PluginSet } from '../plugins/registry.js';
 import type { ClusterStateView, ObjectKind, Plugin, PluginContext } from '../plugins/types.js';
 import type { KubeClients } from '../kube/client.js';
+import { recordPluginFailure } from '../metrics/registry.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface PluginCallInput {
@@ -61,6 +62,7 @@ export function pluginActivities(d: ActivityDeps, plugins: PluginSet, kube: Kube
   };
   const fail = (name: string, method: string, i: PluginCallInput, err: unknown) => {
     const msg = err instanceof Error ? err.message : String(err);
+    recordPluginFailure(name);
     return ApplicationFailure.retryable(`plugin ${name}.${method} on ${i.kind} ${i.namespace}/${i.name}: ${msg}`, 'PluginError');
   };
 

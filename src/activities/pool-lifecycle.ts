@@ -4,7 +4,7 @@
  * of an empty, not-ready pool whose Node is gone, and deletion blocked while volumes remain.
  */
 import { Finalizers, KIND_POOL, Labels } from '../api/constants.js';
-import { poolTotalBytes } from '../api/objects.js';
+import { isPoolProblemMessage, poolProblem, poolTotalBytes } from '../api/objects.js';
 import type { StoragePool } from '../api/types.js';
 import { isNotFound, describeKubeError } from '../kube/errors.js';
 import type { KubeClients } from '../kube/client.js';
@@ -31,8 +31,9 @@ export function poolLifecycleActivities(d: ActivityDeps, kube: KubeClients) {
     recheck: d.timings.poolRecheckMs ?? 60_000,
     orphan: d.timings.orphanPoolAgeMs ?? 10 * 60_000,
   });
+  // Bound by name (how ledgers are addressed) or, for a pool whose id wrongly differs from its name, by node id.
   const volumesOn = (p: StoragePool) =>
-    d.cache.listVolumes().filter((v) => v.spec?.targetNodeId === (p.spec?.nodeInfo?.id || p.metadata.name));
+    d.cache.listVolumes().filter((v) => !!v.spec?.targetNodeId && (v.spec.targetNodeId === p.metadata.name || v.spec.targetNodeId === p.spec?.nodeInfo?.id));
 
   /** Merge-patches metadata guarded by the pool's resourceVersion (a conflict fails the activity, which retries). */
   const patchMeta = (p: StoragePool, metadata: Record<string, unknown>) =>
@@ -50,10 +51,20 @@ export function poolLifecycleActivities(d: ActivityDeps, kube: KubeClients) {
       };
 
       // 1. validate and mutate
-      if (!p.spec?.nodeInfo?.id) {
-        const msg = `invalid StoragePool ${pool.namespace}/${pool.name}: spec.nodeInfo.id is empty`;
-        if (p.status?.message !== msg) await setStatus({ message: msg }, 'reported empty spec.nodeInfo.id');
+      const problem = poolProblem(p);
+      if (problem) {
+        // id != name or an absurd capacity: the scheduler and the ledger refuse the pool; say so once (status
+        // message and a Warning Event naming the field and value) and leave the rest until the pool is fixed.
+        if (p.status?.message !== problem.message) {
+          await setStatus({ message: problem.message }, `reported ${problem.reason}: ${problem.field}`);
+          const err = await d.kube.recordEvent(p, KIND_POOL, 'Warning', problem.reason, problem.message);
+          if (err) d.log.warn('event not recorded', { error: err.message });
+        }
         return { status: p.status?.status, nextCheckInMs: T.recheck, actions };
+      }
+      if (isPoolProblemMessage(p.status?.message) || p.status?.message?.startsWith('invalid StoragePool ')) {
+        await setStatus({ message: '' }, 'cleared the invalid-pool message');
+        p.status = { ...p.status, message: '' };
       }
       if (!p.metadata.labels || Object.keys(p.metadata.labels).length === 0) {
         await patchMeta(p, { labels: { [Labels.NodeSN]: pool.name } });
@@ -79,16 +90,29 @@ export function poolLifecycleActivities(d: ActivityDeps, kube: KubeClients) {
         if (!isNotFound(e)) throw describeKubeError('read', `Lease ${pool.namespace}/${pool.name}`, e);
       }
       const now = Date.now();
-      if (!lease?.spec?.renewTime) {
+      // A Lease without spec.renewTime, or renewed further in the future than clock skew explains, carries no
+      // heartbeat: it is reported as such (naming the field) and treated like a missing Lease.
+      const leaseName = `Lease ${pool.namespace}/${pool.name}`;
+      let leaseProblem = lease ? `${leaseName} has no spec.renewTime` : `${leaseName} not found`;
+      if (lease?.spec?.renewTime) {
+        const raw = lease.spec.renewTime as unknown;
+        const at = raw instanceof Date ? raw.getTime() : Date.parse(String(raw));
+        if (!Number.isFinite(at)) leaseProblem = `${leaseName} spec.renewTime ${JSON.stringify(String(raw))} is not a time`;
+        else if (at > now + T.lost) leaseProblem = `${leaseName} spec.renewTime ${new Date(at).toISOString()} is in the future (clock skew?)`;
+        else leaseProblem = '';
+      }
+      if (leaseProblem) {
         // LiteIO error-loops here; a missing Lease is a status: no heartbeat was ever seen.
-        const msg = `no heartbeat: Lease ${pool.namespace}/${pool.name} not found`;
+        const msg = `no heartbeat: ${leaseProblem}`;
         const age = now - Date.parse(p.metadata.creationTimestamp ?? new Date(now).toISOString());
         const patch: Record<string, unknown> = {};
         if (p.status?.message !== msg) patch['message'] = msg;
         if (status === 'ready' && age > T.lost) patch['status'] = status = 'unknown';
         if (Object.keys(patch).length) await setStatus(patch, `heartbeat missing${patch['status'] ? ': unknown' : ''}`);
+        // A Lease that exists but is unusable does not wake the pool when fixed unless renewed: look again.
+        if (lease) nextCheckInMs = T.recheck;
       } else {
-        const renew = Date.parse(String(lease.spec.renewTime));
+        const renew = Date.parse(String(lease!.spec!.renewTime));
         const since = now - renew;
         const lost = since > T.lost;
         const offline = since > T.offline;

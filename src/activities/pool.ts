@@ -1,6 +1,7 @@
 /** Activities for the PoolWorkflow: load the pool, list its bindings in the API server, record drift. */
+import { poolCapacity } from '../scheduler/pool-node.js';
 import { Finalizers, KIND_POOL } from '../api/constants.js';
-import { poolAvailableBytes, poolCapacityBytes, poolIsSchedulable, poolNodeId, poolReservedLVBytes } from '../api/objects.js';
+import { poolIsSchedulable, poolNodeId, poolProblem } from '../api/objects.js';
 import type { ApiBinding, DriftReport } from '../scheduler/ledger.js';
 import type { ObjectRef, PoolView } from '../workflows/messages.js';
 import type { ActivityDeps } from './deps.js';
@@ -27,10 +28,11 @@ export function poolActivities(d: ActivityDeps) {
         info: {
           exists: true,
           deleting: !!p.metadata.deletionTimestamp,
-          schedulable: poolIsSchedulable(p),
+          // A pool with id != name or an absurd capacity is refused by the ledger too, not only by the filters.
+          schedulable: poolIsSchedulable(p) && !poolProblem(p),
           status: p.status?.status ?? '',
-          capacityBytes: poolCapacityBytes(p) - poolReservedLVBytes(p),
-          availableBytes: poolAvailableBytes(p),
+          // The same capacity the filter pass uses (pool-node.ts → capacity.ts).
+          ...poolCapacity(p),
         },
         policy,
         nodeId: poolNodeId(p),
@@ -43,8 +45,9 @@ export function poolActivities(d: ActivityDeps) {
 
     /** Bindings the API server shows for this pool, and the uids of volumes not bound anywhere yet. */
     async poolListBindings({ pool }: { pool: ObjectRef }): Promise<{ bindings: ApiBinding[]; inFlight: string[] }> {
-      const p = d.cache.getPool(pool.name);
-      const node = p ? poolNodeId(p) : pool.name;
+      // Volumes address this ledger by spec.targetNodeId = the pool's name (the workflow id pool/<ns>/<name>), so
+      // that is what counts here — even for a pool whose spec.nodeInfo.id wrongly differs from its name.
+      const node = pool.name;
       const bindings: ApiBinding[] = [];
       const inFlight: string[] = [];
       for (const v of d.cache.listVolumes()) {

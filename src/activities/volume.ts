@@ -5,10 +5,12 @@ import { summarizeDecision, type DecisionSummary } from '../scheduler/chain.js';
 import type { VolumeRef, VolumeView } from '../workflows/messages.js';
 import { releaseFromLedger } from './ledger.js';
 import { activityInfo } from '@temporalio/activity';
+import { observeBindLatency, recordPlacement } from '../metrics/registry.js';
 import type { ActivityDeps } from './deps.js';
 
 const ownsMessage = (msg: string | undefined) =>
-  !!msg && (msg.startsWith(NoStoragePoolAvailable) || msg.startsWith('InvalidVolume') || msg.startsWith('InvalidSelector'));
+  !!msg &&
+  (msg.startsWith(NoStoragePoolAvailable) || msg.startsWith('InvalidVolume') || msg.startsWith('InvalidSelector') || msg.startsWith(EventReasons.WaitingForPool));
 
 export function viewOf(v: AntstorVolume | undefined, uid: string): VolumeView {
   if (!v) return { exists: false };
@@ -43,6 +45,7 @@ export function volumeActivities(d: ActivityDeps) {
      */
     async volumeBind({ ref, pool, decision }: { ref: VolumeRef; pool: string; decision: DecisionSummary }) {
       let boundTo = '';
+      let newlyBound = false;
       const res = await d.kube.updateVolume(ref.namespace, ref.name, (v) => {
         if (v.metadata.uid !== ref.uid) return null;
         const cur = v.spec.targetNodeId;
@@ -51,6 +54,7 @@ export function volumeActivities(d: ActivityDeps) {
           return null;
         }
         const fins = v.metadata.finalizers ?? [];
+        newlyBound = !cur;
         return {
           metadata: {
             labels: { [Labels.TargetNodeId]: pool, ...(v.metadata.labels?.[Labels.VolUUID] ? {} : v.spec.uuid ? { [Labels.VolUUID]: v.spec.uuid } : {}) },
@@ -60,6 +64,8 @@ export function volumeActivities(d: ActivityDeps) {
         };
       });
       const v = res.obj;
+      recordPlacement(!v || v.metadata.uid !== ref.uid ? 'gone' : boundTo ? 'conflict' : newlyBound ? 'bound' : undefined);
+      if (v && newlyBound) observeBindLatency((Date.now() - new Date(v.metadata.creationTimestamp ?? Date.now()).getTime()) / 1000);
       if (!v || v.metadata.uid !== ref.uid) return { ok: false, gone: true, message: '' };
       if (boundTo) return { ok: false, gone: false, boundTo, message: `already bound to ${boundTo}` };
       const message = summarizeDecision(decision, pool);
@@ -67,6 +73,8 @@ export function volumeActivities(d: ActivityDeps) {
       const status: Record<string, unknown> = {};
       if (ownsMessage(v.status?.msg)) status['msg'] = '';
       if (!v.status?.status) status['status'] = 'creating';
+      // The workflow ignores the watch event of this binding (its resourceVersion); the status write that follows
+      // wakes nobody (the watcher passes status-only changes to MetaSync alone).
       if (Object.keys(status).length) await d.kube.patchVolumeStatus(ref.namespace, ref.name, status);
       const err = await d.kube.recordEvent(v, KIND_VOLUME, 'Normal', EventReasons.Scheduled, message);
       if (err) d.log.warn('event not recorded', { error: err.message });
@@ -107,6 +115,7 @@ export function volumeActivities(d: ActivityDeps) {
     async volumeReportUnschedulable({ ref, message, invalid }: { ref: VolumeRef; message: string; invalid: boolean }) {
       const v = await d.kube.getVolume(ref.namespace, ref.name);
       if (!v || v.metadata.uid !== ref.uid) return false;
+      recordPlacement(invalid ? 'invalid' : 'unschedulable');
       if (v.status?.msg !== message || !v.status?.status)
         await d.kube.patchVolumeStatus(ref.namespace, ref.name, { msg: message, status: v.status?.status || 'creating' });
       const err = await d.kube.recordEvent(
@@ -117,6 +126,17 @@ export function volumeActivities(d: ActivityDeps) {
         message,
       );
       if (err) d.log.warn('event not recorded', { error: err.message });
+      return true;
+    },
+
+    /** status.msg and a Warning event: the pool this volume asked has not answered (its workflow may be stuck). */
+    async volumeReportWaiting({ ref, pool, message }: { ref: VolumeRef; pool: string; message: string }) {
+      const v = await d.kube.getVolume(ref.namespace, ref.name);
+      if (!v || v.metadata.uid !== ref.uid || v.spec.targetNodeId) return false;
+      if (v.status?.msg !== message) await d.kube.patchVolumeStatus(ref.namespace, ref.name, { msg: message, status: v.status?.status || 'creating' });
+      const err = await d.kube.recordEvent(v, KIND_VOLUME, 'Warning', EventReasons.WaitingForPool, message);
+      if (err) d.log.warn('event not recorded', { error: err.message });
+      d.log.error('a pool does not answer reservation requests', { volume: `${ref.namespace}/${ref.name}`, pool, workflowId: `pool/${ref.namespace}/${pool}` });
       return true;
     },
 

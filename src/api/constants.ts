@@ -57,6 +57,10 @@ export const Reasons = {
   DataConflict: 'DataConflict',
   // Added here (LiteIO passes these silently or crashes):
   InvalidSelector: 'InvalidSelector',
+  /** spec.nodeInfo.id empty or different from metadata.name (LiteIO requires them equal). */
+  PoolIdMismatch: 'PoolIdMismatch',
+  /** A negative, unparsable or absurd (> 2^53-1 bytes) capacity on the pool. */
+  InvalidCapacity: 'InvalidCapacity',
 } as const;
 
 export const NoStoragePoolAvailable = 'NoStoragePoolAvailable';
@@ -66,4 +70,6 @@ export const EventReasons = {
   Scheduled: 'Scheduled',
   SchedVolumeFailure: 'SchedVolumeFailure',
   InvalidVolume: 'InvalidVolume',
+  /** A volume's reservation request is not answered by the pool's ledger workflow. */
+  WaitingForPool: 'WaitingForPool',
 } as const;

@@ -1,6 +1,6 @@
 /** Pure helpers over LiteIO objects, mirroring pool_func.go and volume_func.go. */
 import { Annotations, Labels, PoolLockedValue } from './constants.js';
-import { quantityOrZero } from './quantity.js';
+import { parseQuantity, quantityOrZero } from './quantity.js';
 import type { AntstorVolume, KubeObject, StoragePool } from './types.js';
 
 export const objectKey = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
@@ -90,3 +90,66 @@ export function volumeIsLocalTo(v: AntstorVolume, poolNode: string): boolean {
 }
 
 export const isDeleting = (o: KubeObject): boolean => !!o.metadata.deletionTimestamp;
+
+/** The largest byte count a number holds exactly (2^53-1); anything above is refused as absurd. */
+export const MAX_EXACT_BYTES = Number.MAX_SAFE_INTEGER;
+
+/** Why a byte count is unusable, or '' when it is a non-negative whole number of at most 2^53-1 bytes. */
+export function byteCountProblem(raw: string | number): string {
+  let n: number;
+  try {
+    n = parseQuantity(raw);
+  } catch {
+    return 'is not a valid quantity';
+  }
+  if (n < 0) return 'is negative';
+  if (n > MAX_EXACT_BYTES) return `is more than 2^53-1 (${MAX_EXACT_BYTES}) bytes, not exactly representable`;
+  return '';
+}
+
+/** A reason the scheduler must not use a pool at all, whatever the volume. */
+export interface PoolProblem {
+  reason: 'PoolIdMismatch' | 'InvalidCapacity';
+  /** The offending field, e.g. `status.capacity.storage`. */
+  field: string;
+  /** `StoragePool ns/name: <field> …; the pool is not schedulable`. */
+  message: string;
+}
+
+export const POOL_PROBLEM_SUFFIX = 'the pool is not schedulable';
+
+/**
+ * LiteIO requires spec.nodeInfo.id == metadata.name (volumes are bound by node id, ledgers and bindings are
+ * addressed by pool name), and every capacity the free-space formula reads must be a sane byte count. A pool
+ * that breaks either is refused by the scheduler, the ledger and the lifecycle, with this message.
+ */
+export function poolProblem(p: StoragePool): PoolProblem | undefined {
+  const obj = `StoragePool ${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`;
+  const id = p.spec?.nodeInfo?.id ?? '';
+  const name = p.metadata.name ?? '';
+  if (id !== name) {
+    const what =
+      id === ''
+        ? `spec.nodeInfo.id is empty; LiteIO requires it to equal metadata.name ${JSON.stringify(name)}`
+        : `spec.nodeInfo.id ${JSON.stringify(id)} differs from metadata.name ${JSON.stringify(name)}; LiteIO requires them equal`;
+    return { reason: 'PoolIdMismatch', field: 'spec.nodeInfo.id', message: `${obj}: ${what}; ${POOL_PROBLEM_SUFFIX}` };
+  }
+  const fields: [string, string | number | undefined][] = [
+    ['status.capacity.storage', p.status?.capacity?.['storage']],
+    ['status.vgFreeSize', p.status?.vgFreeSize],
+    ['spec.kernelLvm.bytes', p.spec?.kernelLvm?.bytes],
+    ['spec.spdkLVStore.bytes', p.spec?.spdkLVStore?.bytes],
+    ...(p.spec?.kernelLvm?.reservedLVol ?? []).map((lv, i): [string, number] => [`spec.kernelLvm.reservedLVol[${i}].sizeByte`, lv?.sizeByte]),
+  ];
+  for (const [field, raw] of fields) {
+    if (raw === undefined || raw === null || raw === '') continue;
+    const problem = byteCountProblem(raw);
+    if (problem)
+      return { reason: 'InvalidCapacity', field, message: `${obj}: ${field} ${JSON.stringify(raw)} ${problem}; ${POOL_PROBLEM_SUFFIX}` };
+  }
+  return undefined;
+}
+
+/** True when the message is one poolProblem() writes (so it can be cleared once the pool is fixed). */
+export const isPoolProblemMessage = (msg: string | undefined): boolean =>
+  !!msg && msg.startsWith('StoragePool ') && msg.endsWith(POOL_PROBLEM_SUFFIX);

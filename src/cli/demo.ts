@@ -6,7 +6,8 @@ import type { AntstorVolume } from '../api/types.js';
 
 const GiB = 2 ** 30;
 
-export async function runDemo(kc: KubeConfig, namespace: string, out: (s: string) => void): Promise<void> {
+/** `cli`: how to run the CLI from where `dev` was started (e.g. `node dist/src/cli.js`), for the explain hint. */
+export async function runDemo(kc: KubeConfig, namespace: string, out: (s: string) => void, cli = 'disk-controller'): Promise<void> {
   const co = kc.makeApiClient(CustomObjectsApi);
   const G = { group: GROUP, version: VERSION, namespace };
   const pools = [
@@ -75,5 +76,6 @@ export async function runDemo(kc: KubeConfig, namespace: string, out: (s: string
     const x = done.find((d) => d.metadata.name === v.name);
     out(`  ${v.name.padEnd(24)} ${String(v.gib).padStart(4)} GiB  ->  ${x?.spec.targetNodeId || `not placed: ${x?.status?.msg ?? 'pending'}`}`);
   }
-  out(`demo: try "disk-controller explain ${namespace}/demo-vol-zone-b"`);
+  out('demo: try, in another shell with the two exports above:');
+  out(`  ${cli} explain ${namespace}/demo-vol-zone-b`);
 }

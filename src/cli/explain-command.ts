@@ -3,7 +3,8 @@ import { Client, Connection } from '@temporalio/client';
 import { formatBytes } from '../api/quantity.js';
 import { KubeResources } from '../kube/resources.js';
 import { loadKubeConfig, makeClients } from '../kube/client.js';
-import { placementQuery, volumeWorkflowId, type PlacementRecord } from '../workflows/messages.js';
+import { placementQuery, poolWorkflowId, volumeWorkflowId, type PlacementRecord } from '../workflows/messages.js';
+import { renderHealth, workflowHealth } from '../workflow-health.js';
 import { commonOptions, commonUsage, temporalTarget } from './common.js';
 
 export const explainOptionsSpec = {
@@ -34,6 +35,7 @@ export function renderPlacement(rec: PlacementRecord): string {
     }
     if (d.error) lines.push(`  error: ${d.error}`);
   }
+  if (rec.waitingOn) lines.push(`  waiting on pool ${rec.waitingOn.pool}'s ledger since ${rec.waitingOn.since}`);
   if (rec.attempts.length) {
     lines.push('  ledger answers:');
     for (const a of rec.attempts) lines.push(`    ${a.pool}: ${a.accepted ? 'accepted' : `refused (${a.reason})`}`);
@@ -60,11 +62,20 @@ export async function runExplainCommand(v: Record<string, unknown>, positionals:
   const connection = await Connection.connect({ address: t.address });
   try {
     const client = new Client({ connection, namespace: t.namespace });
-    const rec = await client.workflow
-      .getHandle(volumeWorkflowId({ namespace, name, uid: vol.metadata.uid! }))
-      .query(placementQuery);
-    console.log(v['json'] ? JSON.stringify(rec, null, 2) : renderPlacement(rec));
-    return 0;
+    const id = volumeWorkflowId({ namespace, name, uid: vol.metadata.uid! });
+    // A workflow whose task keeps failing answers no query: say so instead of timing out.
+    const health = await workflowHealth(client, id);
+    if (health.stuck) {
+      console.log(v['json'] ? JSON.stringify({ health }, null, 2) : `volume ${namespace}/${name}: ${renderHealth(health)}`);
+      return 3;
+    }
+    const rec = await client.workflow.getHandle(id).query(placementQuery);
+    // The pool this volume waits on, or the one it is bound to: is its ledger workflow healthy?
+    const pool = rec.waitingOn?.pool ?? rec.pool ?? vol.spec.targetNodeId;
+    const poolHealth = pool ? await workflowHealth(client, poolWorkflowId({ namespace, name: pool })) : undefined;
+    if (v['json']) console.log(JSON.stringify({ ...rec, ...(poolHealth ? { poolHealth } : {}) }, null, 2));
+    else console.log(renderPlacement(rec) + (poolHealth?.stuck ? `\n  pool ${renderHealth(poolHealth)}` : ''));
+    return poolHealth?.stuck ? 3 : 0;
   } finally {
     await connection.close();
   }

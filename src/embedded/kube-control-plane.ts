@@ -24,6 +24,8 @@ export interface KubeControlPlane {
   caPem: string;
   processes: ManagedProcess[];
   stop(): Promise<void>;
+  /** Restarts kube-apiserver on the same port and etcd, after `downMs` down. */
+  restartApiServer(downMs?: number): Promise<void>;
 }
 
 function httpsGet(url: string, token: string, ca: string): Promise<{ status: number; body: string }> {
@@ -86,7 +88,7 @@ export async function startKubeControlPlane(opts: { dir: string; installCrds?: b
       async () => (await fetch(`http://127.0.0.1:${etcdPort}/health`)).ok,
       { timeoutMs: 30_000, proc: etcd },
     );
-    const api = startProcess(
+    const startApi = () => startProcess(
       'kube-apiserver',
       kubeApiserverPath(),
       [
@@ -105,19 +107,31 @@ export async function startKubeControlPlane(opts: { dir: string; installCrds?: b
       ],
       join(dir, 'kube-apiserver.log'),
     );
+    let api = startApi();
     processes.push(api);
     const server = `https://127.0.0.1:${apiPort}`;
     let caPem = '';
-    await waitUntil(
-      'kube-apiserver',
-      async () => {
-        caPem ||= readFileSync(join(dir, 'pki', 'apiserver.crt'), 'utf8');
-        const r = await httpsGet(`${server}/readyz`, adminToken, caPem);
-        if (r.status !== 200) return false;
-        return (await httpsGet(`${server}/api/v1/namespaces/default`, adminToken, caPem)).status === 200;
-      },
-      { timeoutMs: 90_000, intervalMs: 250, proc: api },
-    );
+    const waitReady = (proc: ManagedProcess) =>
+      waitUntil(
+        'kube-apiserver',
+        async () => {
+          caPem ||= readFileSync(join(dir, 'pki', 'apiserver.crt'), 'utf8');
+          const r = await httpsGet(`${server}/readyz`, adminToken, caPem);
+          if (r.status !== 200) return false;
+          return (await httpsGet(`${server}/api/v1/namespaces/default`, adminToken, caPem)).status === 200;
+        },
+        { timeoutMs: 90_000, intervalMs: 250, proc },
+      );
+    await waitReady(api);
+    /** Stops the API server (SIGTERM) and starts it again on the same port, certificates and etcd (fault tests). */
+    const restartApiServer = async (downMs = 0) => {
+      await api.stop();
+      if (downMs) await new Promise((r) => setTimeout(r, downMs));
+      const next = startApi();
+      processes.splice(processes.indexOf(api), 1, next);
+      api = next;
+      await waitReady(next);
+    };
     const kubeconfigPath = join(dir, 'kubeconfig');
     writeFileSync(kubeconfigPath, kubeconfigYaml(server, caPem, 'test-admin', adminToken), { mode: 0o600 });
     const userKubeconfigPath = join(dir, 'kubeconfig-user');
@@ -125,7 +139,7 @@ export async function startKubeControlPlane(opts: { dir: string; installCrds?: b
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kubeconfigPath);
     if (opts.installCrds !== false) await installCrds(kubeConfig, loadCrds());
-    return { server, kubeconfigPath, kubeConfig, userKubeconfigPath, userName, caPem, processes, stop };
+    return { server, kubeconfigPath, kubeConfig, userKubeconfigPath, userName, caPem, processes, stop, restartApiServer };
   } catch (e) {
     await stop();
     throw e;

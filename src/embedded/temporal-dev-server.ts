@@ -20,8 +20,10 @@ export async function startTemporalDevServer(opts: {
   ui?: boolean;
   dbFile?: string;
   extraArgs?: string[];
+  /** A fixed frontend port (restarting a server on its file database at the same address); default a free one. */
+  port?: number;
 }): Promise<TemporalDevServer> {
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const uiPort = opts.ui ? await freePort() : 0;
   const args = [
     'server', 'start-dev',

@@ -6,6 +6,7 @@ import {
   CustomObjectsApi,
   KubeConfig,
 } from '@kubernetes/client-node';
+import { keepAliveAuth, makeKeepAliveApiClient } from './keep-alive.js';
 
 export interface KubeClients {
   kc: KubeConfig;
@@ -31,10 +32,11 @@ export function loadKubeConfig(path?: string): KubeConfig {
 }
 
 export function makeClients(kc: KubeConfig): KubeClients {
+  const auth = keepAliveAuth(kc);
   return {
     kc,
-    custom: kc.makeApiClient(CustomObjectsApi),
-    core: kc.makeApiClient(CoreV1Api),
-    coordination: kc.makeApiClient(CoordinationV1Api),
+    custom: makeKeepAliveApiClient(kc, auth, CustomObjectsApi),
+    core: makeKeepAliveApiClient(kc, auth, CoreV1Api),
+    coordination: makeKeepAliveApiClient(kc, auth, CoordinationV1Api),
   };
 }

@@ -29,7 +29,8 @@ export class ClusterCache extends EventEmitter {
   private leases?: Inf;
   private readonly old = new Map<string, unknown>();
   private stopped = false;
-  private synced = { pools: false, volumes: false };
+  /** Kinds whose list has succeeded at least once. */
+  private readonly listed = new Set<string>();
 
   constructor(
     private readonly clients: KubeClients,
@@ -53,11 +54,11 @@ export class ClusterCache extends EventEmitter {
       this.startWithRetry(this.volumes, 'volumes'),
       this.startWithRetry(this.nodes, 'nodes'),
     ]);
-    this.synced = { pools: true, volumes: true };
   }
 
+  /** Pools and volumes have been listed (not merely asked for: an unreachable API server lists nothing). */
   get isSynced(): boolean {
-    return this.synced.pools && this.synced.volumes;
+    return this.listed.has('pool') && this.listed.has('volume');
   }
 
   async stop(): Promise<void> {
@@ -85,14 +86,15 @@ export class ClusterCache extends EventEmitter {
         : kind === 'lease'
           ? `/apis/coordination.k8s.io/v1/namespaces/${this.namespace}/leases`
           : `/apis/${GROUP}/${VERSION}/namespaces/${this.namespace}/${plural}`;
+    // client-node's informer start() resolves even when its first list fails: readiness and the retry backoff
+    // follow successful lists instead.
+    let failures = 0;
     const listFn = () =>
-      (kind === 'node'
-        ? this.clients.core.listNode()
-        : kind === 'lease'
-          ? this.clients.coordination.listNamespacedLease({ namespace: this.namespace })
-          : this.clients.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural })) as Promise<
-        KubernetesListObject<KubernetesObject>
-      >;
+      this.list(kind, plural).then((r) => {
+        failures = 0;
+        this.listed.add(kind);
+        return r;
+      });
     const inf = makeInformer<KubernetesObject>(this.clients.kc, path, listFn);
     const key = (o: KubernetesObject) => `${kind}/${o.metadata?.name}`;
     inf.on('add', (o) => {
@@ -108,10 +110,6 @@ export class ClusterCache extends EventEmitter {
       this.old.delete(key(o));
       this.emit(kind, { type: 'delete', obj: o });
     });
-    let failures = 0;
-    inf.on('connect', () => {
-      failures = 0;
-    });
     inf.on('error', (err: unknown) => {
       if (this.stopped) return;
       failures++;
@@ -124,6 +122,16 @@ export class ClusterCache extends EventEmitter {
       }, delay).unref();
     });
     return inf;
+  }
+
+  private list(kind: 'pool' | 'volume' | 'node' | 'lease', plural: string): Promise<KubernetesListObject<KubernetesObject>> {
+    return (
+      kind === 'node'
+        ? this.clients.core.listNode()
+        : kind === 'lease'
+          ? this.clients.coordination.listNamespacedLease({ namespace: this.namespace })
+          : this.clients.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural })
+    ) as Promise<KubernetesListObject<KubernetesObject>>;
   }
 
   private async startWithRetry(inf: Inf, what: string): Promise<void> {

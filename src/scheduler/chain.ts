@@ -3,11 +3,12 @@
  * returning a compact, deterministic placement decision that explains itself.
  */
 import { Annotations, NoStoragePoolAvailable, Reasons } from '../api/constants.js';
-import { poolNodeId } from '../api/objects.js';
-import type { AntstorVolume } from '../api/types.js';
+import { MAX_EXACT_BYTES, poolNodeId, poolProblem } from '../api/objects.js';
+import type { AntstorVolume, NodeAffinity } from '../api/types.js';
 import type { SchedulerConfig } from './config.js';
 import type { PredicateFunc, PriorityFunc } from './filter-types.js';
 import { parseLabelSelector } from './label-selector.js';
+import { validateNodeSelectorRequirement } from './node-affinity.js';
 import { freeBytes, nodeId, type PoolNode } from './pool-node.js';
 import { getFilter, getPriority } from './registry.js';
 
@@ -48,17 +49,21 @@ export interface ResolvedChain {
   priorities: { name: string; weight: number; fn: PriorityFunc }[];
 }
 
-/** Resolves the configured names; an unknown name is an error that names it (LiteIO skips it silently). */
-export function resolveChain(cfg: SchedulerConfig): ResolvedChain {
-  const filters = cfg.filters.map((name) => {
+/**
+ * Resolves the configured names; an unknown name is an error that names it (LiteIO skips it silently), and the
+ * config file when `source` is given.
+ */
+export function resolveChain(cfg: SchedulerConfig, source?: string): ResolvedChain {
+  const where = (field: string, i: number) => (source ? `config ${source}: ${field}[${i}]` : `config ${field}`);
+  const filters = cfg.filters.map((name, i) => {
     const fn = getFilter(name);
-    if (!fn) throw new Error(`config scheduler.filters: unknown filter "${name}" (register it with registerFilter)`);
+    if (!fn) throw new Error(`${where('scheduler.filters', i)}: unknown filter "${name}" (register it with registerFilter)`);
     return { name, fn };
   });
-  const priorities = cfg.priorities.map(({ name, weight }) => {
+  const priorities = cfg.priorities.map(({ name, weight }, i) => {
     const fn = getPriority(name);
     if (!fn)
-      throw new Error(`config scheduler.priorities: unknown priority "${name}" (register it with registerPriority)`);
+      throw new Error(`${where('scheduler.priorities', i)}: unknown priority "${name}" (register it with registerPriority)`);
     return { name, weight, fn };
   });
   return { filters, priorities };
@@ -72,6 +77,30 @@ export function formatNoPoolMessage(reasons: Record<string, number>): string {
   return parts.length ? `${NoStoragePoolAvailable}: ${parts.join(', ')}` : `${NoStoragePoolAvailable}: no pools`;
 }
 
+const POSITIONS = ['', 'MustLocal', 'PreferLocal', 'PreferRemote', 'MustRemote'];
+const VOLUME_TYPES = ['Flexible', 'KernelLVol', 'SpdkLVol'];
+
+/** The first malformed requirement of a required node/pool affinity, as "<field path>: <problem>", or ''. */
+function affinityProblem(field: string, a: NodeAffinity | null | undefined): string {
+  const req = a?.requiredDuringSchedulingIgnoredDuringExecution;
+  if (!req) return '';
+  const f = `${field}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`;
+  if (!Array.isArray(req.nodeSelectorTerms)) return `${f}: must be a list`;
+  for (const [i, t] of req.nodeSelectorTerms.entries()) {
+    for (const [j, r] of (t?.matchExpressions ?? []).entries()) {
+      const err = validateNodeSelectorRequirement(r);
+      if (err) return `${f}[${i}].matchExpressions[${j}]: ${err}`;
+    }
+    for (const [j, r] of (t?.matchFields ?? []).entries()) {
+      const at = `${f}[${i}].matchFields[${j}]`;
+      if (r.key !== 'metadata.name') return `${at}: key must be metadata.name, got ${JSON.stringify(r.key)}`;
+      if (r.operator !== 'In' && r.operator !== 'NotIn') return `${at}: operator must be In or NotIn, got ${JSON.stringify(r.operator)}`;
+      if ((r.values ?? []).length !== 1) return `${at}: needs exactly one value`;
+    }
+  }
+  return '';
+}
+
 /** Problems that make a volume unschedulable whatever the pools are. Returns '' when it is fine. */
 export function validateVolumeForScheduling(vol: AntstorVolume): string {
   const name = `AntstorVolume ${vol.metadata.namespace}/${vol.metadata.name}`;
@@ -79,6 +108,25 @@ export function validateVolumeForScheduling(vol: AntstorVolume): string {
   if (!vol.spec.uuid) return `InvalidVolume: ${name}: spec.uuid is empty`;
   if (!(typeof vol.spec.sizeByte === 'number' && vol.spec.sizeByte > 0))
     return `InvalidVolume: ${name}: spec.sizeByte must be a positive number of bytes, got ${JSON.stringify(vol.spec.sizeByte)}`;
+  if (vol.spec.sizeByte > MAX_EXACT_BYTES)
+    return `InvalidVolume: ${name}: spec.sizeByte ${vol.spec.sizeByte} is more than 2^53-1 (${MAX_EXACT_BYTES}) bytes, not exactly representable`;
+  if (!Number.isInteger(vol.spec.sizeByte)) return `InvalidVolume: ${name}: spec.sizeByte must be a whole number of bytes, got ${vol.spec.sizeByte}`;
+  const pos = vol.spec.positionAdvice ?? '';
+  if (!POSITIONS.includes(pos))
+    return `InvalidVolume: ${name}: spec.positionAdvice ${JSON.stringify(pos)} is not one of MustLocal, PreferLocal, PreferRemote, MustRemote`;
+  if (vol.spec.type !== undefined && !VOLUME_TYPES.includes(vol.spec.type))
+    return `InvalidVolume: ${name}: spec.type ${JSON.stringify(vol.spec.type)} is not one of ${VOLUME_TYPES.join(', ')}`;
+  for (const key of [Annotations.AllocatedBytes, Annotations.SnapshotReservedBytes]) {
+    const raw = vol.metadata.annotations?.[key];
+    if (raw === undefined) continue;
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isSafeInteger(n) || n < 0)
+      return `InvalidVolume: ${name}: annotation ${key}: ${JSON.stringify(raw)} is not a whole number of bytes between 0 and 2^53-1`;
+  }
+  for (const [field, a] of [['spec.nodeAffinity', vol.spec.nodeAffinity], ['spec.poolAffinity', vol.spec.poolAffinity]] as const) {
+    const err = affinityProblem(field, a);
+    if (err) return `InvalidVolume: ${name}: ${err}`;
+  }
   for (const key of [Annotations.PoolLabelSelector, Annotations.NodeLabelSelector]) {
     const sel = vol.metadata.annotations?.[key];
     if (sel === undefined) continue;
@@ -132,12 +180,35 @@ export function schedule(
     return decision;
   }
 
+  // Pools no volume may use (id != name, absurd capacity): rejected up front, whatever filters are configured,
+  // under the pseudo-filter "Pool" (listed only when it rejects something, to keep the record small).
+  const valid: PoolNode[] = [];
+  const bad = new Map<string, string>();
+  const poolStat: FilterStat = { filter: 'Pool', in: sorted.length, rejected: {}, examples: {} };
+  for (const n of sorted) {
+    const problem = poolProblem(n.pool);
+    if (!problem) {
+      valid.push(n);
+      continue;
+    }
+    bad.set(n.pool.metadata.name ?? '', problem.message);
+    if (n.pool.spec?.nodeInfo?.id) bad.set(n.pool.spec.nodeInfo.id, problem.message);
+    poolStat.rejected[problem.reason] = (poolStat.rejected[problem.reason] ?? 0) + 1;
+    decision.reasons[problem.reason] = (decision.reasons[problem.reason] ?? 0) + 1;
+    const ex = (poolStat.examples[problem.reason] ??= []);
+    if (ex.length < 3) ex.push(n.pool.metadata.name ?? '');
+  }
+  if (bad.size) decision.filters.push(poolStat);
+
   const selected = vol.metadata.annotations?.[Annotations.SelectedTgtNode];
   if (selected) {
     decision.override = selected;
-    const n = sorted.find((x) => nodeId(x) === selected);
+    const n = valid.find((x) => nodeId(x) === selected);
     if (!n) {
-      decision.error = `${NoStoragePoolAvailable}: annotation ${Annotations.SelectedTgtNode}=${selected} names no known pool`;
+      const why = bad.get(selected);
+      decision.error = why
+        ? `${NoStoragePoolAvailable}: annotation ${Annotations.SelectedTgtNode}=${selected}: ${why}`
+        : `${NoStoragePoolAvailable}: annotation ${Annotations.SelectedTgtNode}=${selected} names no known pool`;
       return decision;
     }
     decision.qualified = 1;
@@ -145,7 +216,7 @@ export function schedule(
     return decision;
   }
 
-  let survivors = sorted;
+  let survivors = valid;
   const refused = opts.refused ?? {};
   if (Object.keys(refused).length) {
     const stat: FilterStat = { filter: 'Ledger', in: survivors.length, rejected: {}, examples: {} };

@@ -1,17 +1,16 @@
 /** LiteIO's built-in filters: Basic, Affinity, MinLocalStorage (scheduler/filter/*.go), same order and reasons. */
 import { Annotations, Reasons } from '../api/constants.js';
 import {
-  poolAvailableBytes,
   poolIsSchedulable,
   volumeHostNodeId,
   volumeIsLocalTo,
-  volumeTotalBytes,
 } from '../api/objects.js';
 import type { AntstorVolume, NodeAffinity } from '../api/types.js';
 import type { FilterContext, PredicateFunc } from './filter-types.js';
 import { matchSelector, parseLabelSelector } from './label-selector.js';
 import { matchNodeSelectorTerms } from './node-affinity.js';
-import { allocatedRemoteBytes, freeBytes, nodeId, remoteVolumesCount, type PoolNode } from './pool-node.js';
+import { capacityVerdict, localShareTooLow } from './capacity.js';
+import { capacityRequestFor, nodeHeld, nodeId, nodeTotals, poolCapacity, type PoolNode } from './pool-node.js';
 
 const reject = (ctx: FilterContext, reason: string): false => {
   ctx.addReason(reason);
@@ -26,26 +25,23 @@ function spdkConditionOk(n: PoolNode): boolean {
 export const basicFilter: PredicateFunc = (ctx, n, vol) => {
   if (!poolIsSchedulable(n.pool)) return reject(ctx, Reasons.PoolUnschedulable);
 
-  const resvId = vol.metadata.annotations?.[Annotations.ReservationId];
-  if (resvId) {
-    // Reservation short-circuit: a matching reservation skips the remaining Basic checks, as in LiteIO.
-    if (freeBytes(n) < 0) return reject(ctx, Reasons.PoolFreeSize);
-    const r = n.reservations.find((x) => x.id === resvId);
-    if (!r) return reject(ctx, Reasons.ReservationNotMatch);
-    if (r.size < (vol.spec.sizeByte || 0)) return reject(ctx, Reasons.ReservationTooSmall);
-    return true;
-  }
+  // The capacity rules are the ledger's (capacity.ts), so a pool that passes here is one its ledger admits.
+  const poolNode = nodeId(n);
+  const ignore = ctx.config.remoteIgnoreAnnoSelector;
+  const req = capacityRequestFor(vol, poolNode, ignore);
+  const t = nodeTotals(n, ignore);
+  const verdict = capacityVerdict(t, nodeHeld(n, t), poolCapacity(n.pool), { maxRemoteVolumeCount: ctx.config.maxRemoteVolumeCount, minLocalStoragePct: 0 }, req);
+  // Reservation short-circuit: a matching reservation skips the remaining Basic checks, as in LiteIO.
+  if (req.viaReservation) return verdict ? reject(ctx, verdict) : true;
 
   // LiteIO compares sizeByte only; we count the volume's snapshot reserve too, as stored volumes are counted.
-  if (freeBytes(n) < volumeTotalBytes(vol)) return reject(ctx, Reasons.PoolFreeSize);
+  if (verdict === Reasons.PoolFreeSize) return reject(ctx, Reasons.PoolFreeSize);
 
   const tgtOk = spdkConditionOk(n);
   if (!tgtOk && n.pool.spec.spdkLVStore?.name) return reject(ctx, Reasons.SpdkUnhealthy);
 
-  const poolNode = nodeId(n);
-  if (!volumeIsLocalTo(vol, poolNode)) {
-    if (remoteVolumesCount(n, ctx.config.remoteIgnoreAnnoSelector) >= ctx.config.maxRemoteVolumeCount)
-      return reject(ctx, Reasons.RemoteVolMaxCount);
+  if (req.remote) {
+    if (verdict === Reasons.RemoteVolMaxCount) return reject(ctx, Reasons.RemoteVolMaxCount);
     // Remote access needs a healthy SPDK target even on an LVM pool.
     if (!tgtOk) return reject(ctx, Reasons.SpdkUnhealthy);
   }
@@ -111,7 +107,5 @@ export const affinityFilter: PredicateFunc = (ctx, n, vol) => {
 /** MinLocalStorage: a remote volume may not push the pool's local share below minLocalStoragePct. */
 export const minLocalStorageFilter: PredicateFunc = (ctx, n, vol: AntstorVolume) => {
   if (volumeIsLocalTo(vol, nodeId(n))) return true;
-  const avail = poolAvailableBytes(n.pool);
-  const pct = ((avail - allocatedRemoteBytes(n) - (vol.spec.sizeByte || 0)) / avail) * 100;
-  return !(pct < ctx.config.minLocalStoragePct) || reject(ctx, Reasons.LocalStorageTooLow);
+  return !localShareTooLow(nodeTotals(n), poolCapacity(n.pool), vol.spec.sizeByte || 0, ctx.config.minLocalStoragePct) || reject(ctx, Reasons.LocalStorageTooLow);
 };

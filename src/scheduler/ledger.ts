@@ -2,8 +2,10 @@
  * The per-pool placement ledger: pure, deterministic math used inside the PoolWorkflow (so it imports
  * nothing but types). It is the authority on admission: the filter chain may read a stale cache, the ledger
  * never admits a volume that would push the bytes bound or reserved on a pool past its schedulable capacity.
- * Reserve and release are idempotent by volume uid.
+ * Reserve and release are idempotent by volume uid. The capacity rules themselves are in capacity.ts, shared with
+ * the filter pass.
  */
+import { capacityVerdict, freeBytes, heldReservations, totals, type CapacityPolicy, type CapacityRequest, type HeldReservation, type PoolCapacity } from './capacity.js';
 
 export interface LedgerBinding {
   uid: string;
@@ -24,22 +26,15 @@ export interface LedgerBinding {
   via: 'reserve' | 'adopt';
 }
 
-export interface LedgerPoolInfo {
+export interface LedgerPoolInfo extends PoolCapacity {
   exists: boolean;
   deleting: boolean;
   /** status ready and not locked by label. */
   schedulable: boolean;
   status: string;
-  /** Capacity for admission: status capacity (or spec total) minus reserved LVs. */
-  capacityBytes: number;
-  /** GetAvailableBytes (spec total minus reserved LVs), MinLocalStorage's base. */
-  availableBytes: number;
 }
 
-export interface LedgerPolicy {
-  maxRemoteVolumeCount: number;
-  /** 0 disables the MinLocalStorage check (it applies only when the filter is configured). */
-  minLocalStoragePct: number;
+export interface LedgerPolicy extends CapacityPolicy {
   nodeReservations: { id: string; size: number }[];
 }
 
@@ -47,16 +42,9 @@ export interface LedgerState {
   bindings: Record<string, LedgerBinding>;
 }
 
-export interface ReserveRequest {
+export interface ReserveRequest extends CapacityRequest {
   uid: string;
   key: string;
-  bytes: number;
-  sizeByte: number;
-  remote: boolean;
-  countsRemote: boolean;
-  reservationId: string;
-  /** obnvmf/reservation-id annotation present: LiteIO's reservation short-circuit skips remote checks. */
-  viaReservation: boolean;
   /** Record an existing API binding without checks (adoption; never refused). */
   adopt?: boolean;
 }
@@ -71,60 +59,24 @@ export interface ReserveResult {
   already?: boolean;
 }
 
-const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-
-/** Everything admission needs from the bindings, in one pass (this runs inside workflow tasks). */
-interface Totals {
-  bound: number;
-  claimed: Set<string>;
-  remoteCount: number;
-  remoteBytes: number;
-}
-
-function totals(l: LedgerState): Totals {
-  const t: Totals = { bound: 0, claimed: new Set(), remoteCount: 0, remoteBytes: 0 };
-  for (const uid in l.bindings) {
-    const b = l.bindings[uid]!;
-    t.bound += b.bytes;
-    if (b.reservationId) t.claimed.add(b.reservationId);
-    if (b.countsRemote) t.remoteCount++;
-    if (b.remote) t.remoteBytes += b.bytes;
-  }
-  return t;
-}
+const bindingTotals = (l: LedgerState) => totals(Object.values(l.bindings));
 
 export function boundBytes(l: LedgerState): number {
-  return totals(l).bound;
+  return bindingTotals(l).bound;
 }
-
-function held(t: Totals, pool: LedgerPoolInfo, policy: LedgerPolicy) {
-  let free = pool.capacityBytes - t.bound;
-  const out: { id: string; size: number; claimed: boolean }[] = [];
-  for (const r of policy.nodeReservations) {
-    if (t.claimed.has(r.id)) out.push({ ...r, claimed: true });
-    else if (free >= r.size) {
-      out.push({ ...r, claimed: false });
-      free -= r.size;
-    }
-  }
-  return out;
-}
-
-const freeOf = (t: Totals, h: ReturnType<typeof held>, pool: LedgerPoolInfo) =>
-  pool.capacityBytes - t.bound - sum(h.filter((r) => !r.claimed).map((r) => r.size));
 
 /** Standing reservations held, in config order: claimed by a binding, or fitting in what is left. */
-export function heldLedgerReservations(l: LedgerState, pool: LedgerPoolInfo, policy: LedgerPolicy) {
-  return held(totals(l), pool, policy);
+export function heldLedgerReservations(l: LedgerState, pool: LedgerPoolInfo, policy: LedgerPolicy): HeldReservation[] {
+  return heldReservations(bindingTotals(l), pool.capacityBytes, policy.nodeReservations);
 }
 
 /** capacity − bound bytes − unclaimed held reservations (may be negative after adoption). */
 export function ledgerFreeBytes(l: LedgerState, pool: LedgerPoolInfo, policy: LedgerPolicy): number {
-  const t = totals(l);
-  return freeOf(t, held(t, pool, policy), pool);
+  const t = bindingTotals(l);
+  return freeBytes(t, heldReservations(t, pool.capacityBytes, policy.nodeReservations), pool.capacityBytes);
 }
 
-/** Decides a reservation and, when accepted, records it in `l` (mutates). */
+/** Decides a reservation and, when accepted, records it in `l` (mutates). The rules are capacity.ts's. */
 export function reserve(
   l: LedgerState,
   pool: LedgerPoolInfo,
@@ -132,9 +84,9 @@ export function reserve(
   req: ReserveRequest,
   now: number,
 ): ReserveResult {
-  const t = totals(l);
-  const h = held(t, pool, policy);
-  const free = freeOf(t, h, pool);
+  const t = bindingTotals(l);
+  const h = heldReservations(t, pool.capacityBytes, policy.nodeReservations);
+  const free = freeBytes(t, h, pool.capacityBytes);
   if (l.bindings[req.uid]) return { accepted: true, already: true, freeBytes: free };
   const record = (via: LedgerBinding['via']): ReserveResult => {
     l.bindings[req.uid] = {
@@ -151,30 +103,9 @@ export function reserve(
     return { accepted: true, freeBytes: ledgerFreeBytes(l, pool, policy) };
   };
   if (req.adopt) return record('adopt');
-
-  const refuse = (reason: string): ReserveResult => ({ accepted: false, reason, freeBytes: free });
-  if (!pool.exists || pool.deleting || !pool.schedulable) return refuse('PoolUnschedulable');
-
-  const mine = req.reservationId ? h.find((r) => r.id === req.reservationId && !r.claimed) : undefined;
-
-  if (req.viaReservation) {
-    if (free < 0) return refuse('PoolFreeSize');
-    if (!mine) return refuse('ReservationNotMatch');
-    if (mine.size < req.sizeByte) return refuse('ReservationTooSmall');
-    // The volume takes over its reservation's bytes; it must still fit in them plus what is free.
-    if (free + mine.size < req.bytes) return refuse('PoolFreeSize');
-    return record('reserve');
-  }
-
-  if (free + (mine?.size ?? 0) < req.bytes) return refuse('PoolFreeSize');
-  if (req.remote) {
-    if (req.countsRemote && t.remoteCount >= policy.maxRemoteVolumeCount) return refuse('RemoteVolMaxCount');
-    if (policy.minLocalStoragePct > 0) {
-      const pct = ((pool.availableBytes - t.remoteBytes - req.sizeByte) / pool.availableBytes) * 100;
-      if (pct < policy.minLocalStoragePct) return refuse('LocalStorageTooLow');
-    }
-  }
-  return record('reserve');
+  if (!pool.exists || pool.deleting || !pool.schedulable) return { accepted: false, reason: 'PoolUnschedulable', freeBytes: free };
+  const reason = capacityVerdict(t, h, pool, policy, req);
+  return reason ? { accepted: false, reason, freeBytes: free } : record('reserve');
 }
 
 /** Removes a binding; returns whether one was removed (idempotent). */

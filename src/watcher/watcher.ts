@@ -35,6 +35,17 @@ export interface WatcherOptions {
   timings: Timings;
   /** Delay that coalesces bursts of capacity changes into one retry fan-out (ms). */
   retryDebounceMs?: number;
+  /**
+   * Wake a volume's workflow when only its status changed. Needed only for user volume plugins (LiteIO reconciles
+   * on every change); the placement logic never acts on status, and MetaSync is told directly.
+   */
+  statusOnlyWakes?: boolean;
+}
+
+/** What a volume's workflow acts on: everything but status and the API server's own bookkeeping. */
+function volumeWakeKey(v: AntstorVolume): string {
+  const m = v.metadata;
+  return JSON.stringify([v.spec, m.labels, m.annotations, m.finalizers, m.deletionTimestamp, m.uid]);
 }
 
 type Work =
@@ -48,6 +59,7 @@ function poolCapacityKey(p: StoragePool): string {
   return JSON.stringify([
     p.status?.status,
     p.status?.capacity,
+    p.status?.vgFreeSize,
     p.status?.conditions,
     p.metadata.labels,
     p.spec?.nodeInfo,
@@ -112,7 +124,10 @@ export class Watcher {
     const name = e.obj.metadata.name!;
     const rv = e.obj.metadata.resourceVersion ?? '';
     this.queue.add(`pool/${name}`, { kind: 'pool', name, ev: { resourceVersion: rv, ...(e.type === 'delete' ? { deleted: true } : {}) } });
-    if (e.type !== 'update' || poolCapacityKey(e.obj) !== poolCapacityKey(e.old as StoragePool)) this.scheduleRetry(`pool ${name} changed`);
+    // Only a pool that is ready can take a waiting volume: a pool turning unknown, offline or locked wakes nobody
+    // (with hundreds of pools losing their heartbeat at once, that herd cost more than the placements).
+    const ready = e.type !== 'delete' && e.obj.status?.status === 'ready';
+    if (ready && (e.type === 'add' || poolCapacityKey(e.obj) !== poolCapacityKey(e.old as StoragePool))) this.scheduleRetry(`pool ${name} changed`);
     if (e.type === 'delete' && this.opts.metasync) this.queue.add(`metasync/StoragePool/${name}`, { kind: 'metasync', name: `StoragePool/${name}` });
   }
 
@@ -121,6 +136,12 @@ export class Watcher {
     const name = v.metadata.name!;
     const uid = v.metadata.uid!;
     const rv = v.metadata.resourceVersion ?? '';
+    const old = e.type === 'update' ? (e.old as AntstorVolume | undefined) : undefined;
+    if (old && !this.opts.statusOnlyWakes && volumeWakeKey(old) === volumeWakeKey(v)) {
+      // Status only (our own status.msg, the agent's status): no workflow task for it; MetaSync mirrors status.
+      if (this.opts.metasync) this.queue.add(`metasync/AntstorVolume/${name}`, { kind: 'metasync', name: `AntstorVolume/${name}` });
+      return;
+    }
     this.queue.add(`volume/${name}/${uid}`, {
       kind: 'volume',
       name,
@@ -133,7 +154,6 @@ export class Watcher {
       this.wakeDeletingPool(v.spec.targetNodeId);
     }
     if (e.type === 'update') {
-      const old = e.old as AntstorVolume | undefined;
       // Unbound, or shrunk (allocated-bytes written by the agent): bytes came free.
       if (old?.spec?.targetNodeId && !v.spec?.targetNodeId) this.scheduleRetry(`volume ${name} unbound`);
       else if (old && v.spec?.targetNodeId && volumeTotalBytes(v) < volumeTotalBytes(old)) this.scheduleRetry(`volume ${name} shrank`);

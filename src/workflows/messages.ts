@@ -66,6 +66,10 @@ export interface Timings {
   heartbeatOfflineMs?: number;
   /** How often a pool without a Lease, or one blocked on deletion, is looked at again (default 60 s). */
   poolRecheckMs?: number;
+  /** A pool that has not answered a reservation request this long is reported in status.msg (default 20 s). */
+  ledgerSilenceReportMs?: number;
+  /** ...and given up on (its possible grant released, the next candidate tried) after this long (default 60 s). */
+  ledgerGiveUpMs?: number;
   /** MetaSync: period of the pass that soft-deletes rows whose objects are gone (default 10 min). */
   metasyncSweepMs?: number;
 }
@@ -113,6 +117,8 @@ export interface PlacementRecord {
   passes: number;
   /** Set while a plugin stops the chain (break or error). */
   chain?: { by: string; error?: string };
+  /** Set while the ledger of this pool has not answered a reservation request. */
+  waitingOn?: { pool: string; since: string };
 }
 
 export interface VolumeCarryState {
@@ -153,6 +159,8 @@ export interface LedgerView {
   boundBytes: number;
   bindings: LedgerBinding[];
   lastDrift?: DriftReport & { at: string };
+  /** Requests waiting for a fresh view of the pool (or for the next run, during continue-as-new). */
+  queued?: number;
 }
 
 export const poolEventSignal = defineSignal<[ObjectEvent]>('poolEvent');

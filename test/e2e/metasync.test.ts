@@ -125,6 +125,8 @@ describe('e2e: MetaSync to MySQL', function () {
         assert.ok(Number(r['deleted_at']) > 0);
         assert.equal(r['status'], 'deleted');
       }, { timeoutMs: 20_000 });
+      // The row is marked by the deletion hook, before the finalizer goes: reuse the name once the object is gone.
+      await eventually(async () => assert.equal((await c.listVolumes()).some((v) => v.metadata.name === 'meta-vol'), false), { timeoutMs: 30_000 });
       await c.createVolume('meta-vol', { size: GiB, hostNode: 'meta-pool' });
       await eventually(async () => {
         const r = (await rows(db, 'antstor_volume', cluster)).find((x) => x['name'] === 'meta-vol')!;

@@ -6,6 +6,7 @@ import { Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { Finalizers, Labels } from '../../src/api/constants.js';
 import { placementQuery, volumeWorkflowId, ledgerQuery, poolWorkflowId } from '../../src/workflows/messages.js';
+import { activityTypes } from '../harness/history.js';
 import { eventually } from '../harness/eventually.js';
 import { testEnv, type TestEnv } from '../harness/env.js';
 import { GiB, newTestCluster, type TestCluster } from '../harness/cluster.js';
@@ -54,11 +55,15 @@ describe('e2e: volumes placed end to end', function () {
     for (const v of vols) {
       const ref = { namespace: c.ns, name: v.metadata.name!, uid: v.metadata.uid! };
       const h = env.temporal && c.op!.client.workflow.getHandle(volumeWorkflowId(ref));
-      const history = await h.fetchHistory();
-      const types = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
-      assert.ok(types.includes('scheduleFilterAndScore'), `${v.metadata.name}: filter activity in history`);
-      assert.ok(types.includes('ledgerRequest'), `${v.metadata.name}: ledger request in history`);
-      assert.ok(types.includes('volumeBind'), `${v.metadata.name}: bind activity in history`);
+      // A local activity's result is recorded when its workflow task completes, just after its write lands.
+      const history = await eventually(async () => {
+        const hist = await h.fetchHistory();
+        const types = activityTypes(hist);
+        assert.ok(types.includes('scheduleFilterAndScore'), `${v.metadata.name}: filter activity in history`);
+        assert.ok(types.includes('ledgerRequest'), `${v.metadata.name}: ledger request in history`);
+        assert.ok(types.includes('volumeBind'), `${v.metadata.name}: bind activity in history`);
+        return hist;
+      });
       // Temporal's own measure (historySizeBytes) is the protobuf encoding; the decision inside is bounded
       // independently of the pool count by a unit test at 1,000 pools.
       const size = proto.temporal.api.history.v1.History.encode(history).finish().length;

@@ -131,13 +131,14 @@ describe('e2e: placement scenarios', function () {
     await eventually(async () => assert.equal((await c.getVolume('needs-room')).spec.targetNodeId, 'grow'), { timeoutMs: 5_000, intervalMs: 50 });
   });
 
-  it('search attributes find every placement onto a pool; explain prints the record', async () => {
+  it('search attributes find every placement onto a pool, and the pool itself, with one query; explain prints the record', async () => {
     const ids: string[] = [];
     await eventually(async () => {
       ids.length = 0;
-      for await (const w of c.op!.client.workflow.list({ query: `StoragePool = "gold-b" AND WorkflowType = "volumeWorkflow"` })) ids.push(w.workflowId);
-      const names = ids.map((id) => id.split('/')[2]);
+      for await (const w of c.op!.client.workflow.list({ query: `StoragePool = "${c.ns}/gold-b"` })) ids.push(w.workflowId);
+      const names = ids.filter((id) => id.startsWith('volume/')).map((id) => id.split('/')[2]);
       for (const n of ['sel-2', 'aff-1', 'pos-local', 'pos-remote']) assert.ok(names.includes(n), `${n} in ${names.join(',')}`);
+      assert.ok(ids.includes(`pool/${c.ns}/gold-b`), `the pool's workflow in ${ids.join(',')}`);
     }, { timeoutMs: 15_000 });
     const { stdout } = await promisify(execFile)(
       process.execPath,

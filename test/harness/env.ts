@@ -11,6 +11,7 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import mysql from 'mysql2/promise';
 import { startKubeControlPlane, type KubeControlPlane } from '../../src/embedded/kube-control-plane.js';
 import { startTemporalDevServer, type TemporalDevServer } from '../../src/embedded/temporal-dev-server.js';
+import { startTemporalServer } from '../../src/embedded/temporal-server.js';
 import { WORKFLOWS_PATH } from '../../src/operator.js';
 
 export interface TestEnv {
@@ -53,7 +54,10 @@ async function start(): Promise<TestEnv> {
   started.dir = dir;
   const t0 = Date.now();
   const [temporal, kube, db, workflowBundle] = await Promise.all([
-    startTemporalDevServer({ dir }).then((t) => (started.temporal = t)),
+    // DCT_TEMPORAL=server: a real temporal-server on PostgreSQL instead of the dev server.
+    (process.env['DCT_TEMPORAL'] === 'server' ? startTemporalServer({ dir }) : startTemporalDevServer({ dir })).then(
+      (t) => (started.temporal = t),
+    ),
     startKubeControlPlane({ dir }).then((k) => (started.kube = k)),
     freshDatabase().then((m) => (started.mysql = m)),
     bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger }),

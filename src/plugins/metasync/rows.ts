@@ -1,9 +1,15 @@
 /** StoragePool and AntstorVolume → LiteIO's row mappings (syncmeta/types.go). Pure. */
 import { Labels } from '../../api/constants.js';
-import { poolTotalBytes, poolVgFreeBytes } from '../../api/objects.js';
+import { MAX_EXACT_BYTES, poolTotalBytes, poolVgFreeBytes } from '../../api/objects.js';
 import type { AntstorVolume, StoragePool } from '../../api/types.js';
 
 export type Row = Record<string, string | number>;
+
+/**
+ * A byte count for a BIGINT UNSIGNED column: a negative or absurd value an older CRD let in would make MySQL
+ * refuse the row (and with it the whole flush, forever), so it is written as 0 — the controller reports it.
+ */
+const bytesColumn = (n: number): number => (Number.isSafeInteger(n) && n >= 0 && n <= MAX_EXACT_BYTES ? n : 0);
 
 export function poolRow(p: StoragePool): Row {
   const spdk = !!p.spec?.spdkLVStore?.name;
@@ -13,8 +19,8 @@ export function poolRow(p: StoragePool): Row {
     vg_type: spdk ? 'SpdkLVol' : lvm ? 'KernelLVol' : '',
     vg_name: spdk ? p.spec.spdkLVStore!.name! : lvm ? p.spec.kernelLvm!.name! : '',
     reserved_vol: JSON.stringify(p.spec?.kernelLvm?.reservedLVol?.length ? p.spec.kernelLvm.reservedLVol : null),
-    total_size: poolTotalBytes(p),
-    free_size: Math.max(0, poolVgFreeBytes(p)),
+    total_size: bytesColumn(poolTotalBytes(p)),
+    free_size: bytesColumn(Math.max(0, poolVgFreeBytes(p))),
     node_id: p.spec?.nodeInfo?.id ?? '',
     node_ip: p.spec?.nodeInfo?.ip ?? '',
     node_hostname: p.spec?.nodeInfo?.hostname ?? '',
@@ -37,7 +43,7 @@ export function volumeRow(v: AntstorVolume): Row {
     lvol_name: s.kernelLvol?.name || s.spdkLvol?.lvsName || '',
     is_thin: 0,
     position_advice: s.positionAdvice ?? '',
-    size: s.sizeByte ?? 0,
+    size: bytesColumn(s.sizeByte ?? 0),
     t_node_id: s.targetNodeId ?? '',
     h_node_id: s.hostNode?.id ?? '',
     h_node_ip: s.hostNode?.ip ?? '',

@@ -1,0 +1,32 @@
+/**
+ * The Temporal floor: bare workflows with the same server round trips as one placement and none of its work.
+ * A "volume" is started by signalWithStart, asks its "pool" in its first workflow task (a local activity that
+ * signals the pool, as ledgerRequest does), the pool answers by an external signal, and the volume's second
+ * workflow task runs one more local activity (as volumeBind does) and then waits, as a bound volume does.
+ */
+import { condition, defineSignal, getExternalWorkflowHandle, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+
+export const floorAsk = defineSignal<[{ replyTo: string }]>('floorAsk');
+export const floorReply = defineSignal<[]>('floorReply');
+export const floorWake = defineSignal<[]>('floorWake');
+
+const acts = proxyLocalActivities<{ floorSignalPool(i: { pool: string; replyTo: string }): Promise<void>; floorNoop(): Promise<void> }>({
+  startToCloseTimeout: '30s',
+});
+
+export async function floorVolume(pool: string): Promise<void> {
+  let answered = false;
+  let done = false;
+  setHandler(floorReply, () => void (answered = true));
+  setHandler(floorWake, () => undefined);
+  await acts.floorSignalPool({ pool, replyTo: workflowInfo().workflowId });
+  await condition(() => answered);
+  await acts.floorNoop();
+  await condition(() => done);
+}
+
+export async function floorPool(): Promise<void> {
+  const pending: Promise<void>[] = [];
+  setHandler(floorAsk, ({ replyTo }) => void pending.push(getExternalWorkflowHandle(replyTo).signal(floorReply)));
+  await condition(() => false);
+}

@@ -1,0 +1,215 @@
+/**
+ * The placement workloads of the performance issue, against the real servers with the controller as its own
+ * process (so its CPU and memory are its own):
+ *   W1: `pools` ready pools of 1 TiB (fresh Lease, Spdk OK), then `volumes` volumes of 1 GiB created
+ *       `concurrency` at a time, volume i with hostNode = pool (i mod pools), LiteIO's default config.
+ *   W3: deleting them all: until every finalizer is gone and every ledger released.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Watch } from '@kubernetes/client-node';
+import proto from '@temporalio/proto';
+import { Client, Connection } from '@temporalio/client';
+import { GROUP, PLURAL_VOLUME, VERSION } from '../src/api/constants.js';
+import type { AntstorVolume } from '../src/api/types.js';
+import { REPO_ROOT } from '../src/embedded/bins.js';
+import { freePort } from '../src/embedded/process.js';
+import { ledgerQuery, poolWorkflowId, volumeWorkflowId } from '../src/workflows/messages.js';
+import { inParallel } from '../test/harness/capacity-sampler.js';
+import { GiB, newTestCluster, type TestCluster } from '../test/harness/cluster.js';
+import type { TestEnv } from '../test/harness/env.js';
+import { cpuSeconds, peakRss, pct } from './proc-stats.js';
+
+export interface PlacementResult {
+  workload: string;
+  pools: number;
+  volumes: number;
+  bound: number;
+  local: number;
+  remote: number;
+  seconds: number;
+  placementsPerSec: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  controllerCpuSec: number;
+  controllerPeakRssMiB: number;
+  historyKiBPerVolume: number;
+}
+
+export interface DeletionResult {
+  workload: string;
+  volumes: number;
+  seconds: number;
+  deletionsPerSec: number;
+  controllerCpuSec: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]): Promise<ChildProcess> {
+  const probe = await freePort();
+  const log = createWriteStream(join(env.dir, `${c.ns}-controller.log`));
+  // BENCH_PROFILE=<dir>: the controller writes a V8 CPU profile there when it exits.
+  const prof = process.env['BENCH_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE']}`] : [];
+  const p = spawn(
+    process.execPath,
+    [...prof, join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'operator', '--kubeconfig', env.kube.kubeconfigPath, '--temporal-address', env.temporal.address,
+      '--namespace', c.ns, '--task-queue', `tq-${c.ns}`, '--probeAddr', `127.0.0.1:${probe}`, ...extraArgs],
+    { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  p.stdout!.pipe(log);
+  p.stderr!.pipe(log);
+  const until = Date.now() + 120_000;
+  for (;;) {
+    if (p.exitCode !== null) throw new Error(`controller exited with ${p.exitCode}; see ${join(env.dir, `${c.ns}-controller.log`)}`);
+    const ok = await fetch(`http://127.0.0.1:${probe}/readyz`).then((r) => r.ok).catch(() => false);
+    if (ok) return p;
+    if (Date.now() > until) throw new Error('controller not ready in 120 s');
+    await sleep(250);
+  }
+}
+
+/** Waits until the process spends less than 5 % of a core for two seconds in a row (start-up work done). */
+async function settle(pid: number, maxMs = 120_000): Promise<void> {
+  const until = Date.now() + maxMs;
+  let quiet = 0;
+  while (Date.now() < until && quiet < 2) {
+    const a = cpuSeconds(pid);
+    await sleep(1000);
+    quiet = cpuSeconds(pid) - a < 0.05 ? quiet + 1 : 0;
+  }
+}
+
+/** Records when each volume is first seen bound, and when each disappears, from a watch. */
+function watchVolumes(c: TestCluster): { boundAt: Map<string, number>; goneAt: Map<string, number>; stop(): void } {
+  const boundAt = new Map<string, number>();
+  const goneAt = new Map<string, number>();
+  let req: { abort(): void } | undefined;
+  let stopped = false;
+  const start = () => {
+    void new Watch(c.env.kube.kubeConfig)
+      .watch(
+        `/apis/${GROUP}/${VERSION}/namespaces/${c.ns}/${PLURAL_VOLUME}`,
+        {},
+        (type: string, obj: AntstorVolume) => {
+          const name = obj.metadata.name!;
+          if (type === 'DELETED') goneAt.set(name, performance.now());
+          else if (obj.spec?.targetNodeId && !boundAt.has(name)) boundAt.set(name, performance.now());
+        },
+        () => {
+          if (!stopped) setTimeout(start, 100);
+        },
+      )
+      .then((r) => (req = r as { abort(): void }));
+  };
+  start();
+  return {
+    boundAt,
+    goneAt,
+    stop() {
+      stopped = true;
+      req?.abort();
+    },
+  };
+}
+
+export async function runPlacement(
+  env: TestEnv,
+  o: { name: string; pools: number; volumes: number; concurrency: number; timeoutMs?: number; deleteAfter?: boolean },
+): Promise<{ placement: PlacementResult; deletion?: DeletionResult }> {
+  const c = await newTestCluster(env, o.name.toLowerCase().replace(/[^a-z0-9]/g, ''));
+  const pools = Array.from({ length: o.pools }, (_, i) => `pool-${i}`);
+  await inParallel(pools, 8, (p) => c.createPool(p, { bytes: 1024 * GiB }));
+  // The agents' heartbeat: each pool's Lease renewed every 30 s, as node-disk-agent does (without it every pool
+  // turns unknown three minutes in, and a long workload measures that instead).
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    void inParallel(pools, 8, (p) => c.setLease(p, now).catch(() => undefined));
+  }, 30_000);
+  const proc = await startController(env, c, []).catch((e) => {
+    clearInterval(heartbeat);
+    throw e;
+  });
+  const pid = proc.pid!;
+  const connection = await Connection.connect({ address: env.temporal.address });
+  const client = new Client({ connection, namespace: env.temporal.namespace });
+  try {
+    await settle(pid);
+    const w = watchVolumes(c);
+    await sleep(500);
+    const created = new Map<string, number>();
+    const cpu0 = cpuSeconds(pid);
+    const rss = peakRss(pid);
+    const t0 = performance.now();
+    await inParallel(Array.from({ length: o.volumes }, (_, i) => i), o.concurrency, async (i) => {
+      created.set(`v-${i}`, performance.now());
+      await c.createVolume(`v-${i}`, { size: GiB, hostNode: `pool-${i % o.pools}` });
+    });
+    const deadline = t0 + (o.timeoutMs ?? 600_000);
+    while (w.boundAt.size < o.volumes && performance.now() < deadline) await sleep(100);
+    const seconds = (Math.max(...w.boundAt.values(), t0) - t0) / 1000;
+    const cpu = cpuSeconds(pid) - cpu0;
+    const peak = rss.stop();
+    const lat = [...w.boundAt.entries()].map(([k, t]) => t - created.get(k)!);
+    const vols = await c.listVolumes();
+    let local = 0;
+    for (const v of vols) if (v.spec.targetNodeId && v.spec.targetNodeId === v.spec.hostNode?.id) local++;
+    const sample = vols.filter((v) => v.spec.targetNodeId).slice(0, 20);
+    const sizes = await Promise.all(
+      sample.map(async (v) =>
+        proto.temporal.api.history.v1.History.encode(
+          await client.workflow.getHandle(volumeWorkflowId({ namespace: c.ns, name: v.metadata.name!, uid: v.metadata.uid! })).fetchHistory(),
+        ).finish().length,
+      ),
+    );
+    const bound = w.boundAt.size;
+    const placement: PlacementResult = {
+      workload: o.name,
+      pools: o.pools,
+      volumes: o.volumes,
+      bound,
+      local,
+      remote: bound - local,
+      seconds: +seconds.toFixed(2),
+      placementsPerSec: +(bound / Math.max(seconds, 1e-3)).toFixed(1),
+      latencyP50Ms: Math.round(pct(lat, 50)),
+      latencyP99Ms: Math.round(pct(lat, 99)),
+      controllerCpuSec: +cpu.toFixed(1),
+      controllerPeakRssMiB: Math.round(peak),
+      historyKiBPerVolume: +(sizes.reduce((a, b) => a + b, 0) / Math.max(1, sizes.length) / 1024).toFixed(1),
+    };
+    let deletion: DeletionResult | undefined;
+    if (o.deleteAfter) {
+      await settle(pid, 30_000);
+      const d0 = performance.now();
+      const dcpu0 = cpuSeconds(pid);
+      await inParallel(Array.from({ length: o.volumes }, (_, i) => `v-${i}`), o.concurrency, (n) => c.deleteVolume(n).catch(() => undefined));
+      while (w.goneAt.size < o.volumes && performance.now() - d0 < 600_000) await sleep(100);
+      // Every ledger released too.
+      for (const p of pools) {
+        for (;;) {
+          const l = await client.workflow.getHandle(poolWorkflowId({ namespace: c.ns, name: p })).query(ledgerQuery);
+          if (l.bindings.length === 0 || performance.now() - d0 > 600_000) break;
+          await sleep(200);
+        }
+      }
+      const ds = (performance.now() - d0) / 1000;
+      deletion = {
+        workload: o.name.replace('W1', 'W3'),
+        volumes: w.goneAt.size,
+        seconds: +ds.toFixed(2),
+        deletionsPerSec: +(w.goneAt.size / ds).toFixed(1),
+        controllerCpuSec: +(cpuSeconds(pid) - dcpu0).toFixed(1),
+      };
+    }
+    w.stop();
+    return { placement, ...(deletion ? { deletion } : {}) };
+  } finally {
+    clearInterval(heartbeat);
+    proc.kill('SIGTERM');
+    await new Promise((r) => (proc.exitCode !== null ? r(undefined) : proc.once('exit', r)));
+    await connection.close();
+  }
+}

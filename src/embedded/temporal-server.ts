@@ -1,0 +1,241 @@
+/**
+ * Starts a real `temporal-server` (go.temporal.io/server, built by `scripts/build-bins.sh server`) on 127.0.0.1,
+ * backed by a fresh pair of PostgreSQL databases (store + visibility) that stop() drops again. Same shape as
+ * startTemporalDevServer: namespace `default` registered and the project's search attributes added.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common';
+import proto, { type temporal } from '@temporalio/proto';
+import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
+import { binCacheDir } from './bins.js';
+import { createServer } from 'node:net';
+import { startProcess, waitUntil } from './process.js';
+import type { TemporalDevServer } from './temporal-dev-server.js';
+
+const run = promisify(execFile);
+
+export type TemporalServer = TemporalDevServer;
+
+export interface TemporalServerOptions {
+  dir: string;
+  /** PostgreSQL endpoint and user (trust auth); default 127.0.0.1:5432, PGUSER or `postgres`. */
+  pgHost?: string;
+  pgPort?: number;
+  pgUser?: string;
+  pgPassword?: string;
+  logLevel?: string;
+}
+
+function paths(): { server: string; sqlTool: string; schemaDir: string } {
+  const server = process.env['TEMPORAL_SERVER_PATH'] || join(binCacheDir(), 'temporal-server');
+  const dir = join(server, '..');
+  const p = { server, sqlTool: join(dir, 'temporal-sql-tool'), schemaDir: join(dir, 'temporal-schema', 'postgresql', 'v12') };
+  for (const f of Object.values(p))
+    if (!existsSync(f)) throw new Error(`${f} not found: run "bash scripts/build-bins.sh server" (or set TEMPORAL_SERVER_PATH)`);
+  return p;
+}
+
+const IVT = proto.temporal.api.enums.v1.IndexedValueType;
+const SA_TYPE: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+  KEYWORD: IVT.INDEXED_VALUE_TYPE_KEYWORD,
+  TEXT: IVT.INDEXED_VALUE_TYPE_TEXT,
+  INT: IVT.INDEXED_VALUE_TYPE_INT,
+  BOOL: IVT.INDEXED_VALUE_TYPE_BOOL,
+  DOUBLE: IVT.INDEXED_VALUE_TYPE_DOUBLE,
+  DATETIME: IVT.INDEXED_VALUE_TYPE_DATETIME,
+  KEYWORD_LIST: IVT.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+};
+
+/**
+ * A free port on 127.0.0.1 below 32768. Not process.ts' freePort: the PostgreSQL schema stores membership
+ * ports in cluster_membership.rpc_port, a SMALLINT, and kernel-chosen ephemeral ports (32768-60999) overflow it
+ * ("value out of range for type smallint", and the server exits).
+ */
+async function lowFreePort(): Promise<number> {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.unref();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (ok) return port;
+  }
+}
+
+export async function startTemporalServer(opts: TemporalServerOptions): Promise<TemporalServer> {
+  const bins = paths();
+  const host = opts.pgHost ?? '127.0.0.1';
+  const port = opts.pgPort ?? 5432;
+  const user = opts.pgUser ?? process.env['PGUSER'] ?? 'postgres';
+  const password = opts.pgPassword ?? '';
+  const tag = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const dbs = { store: `dct_temporal_${tag}`, visibility: `dct_temporal_vis_${tag}` };
+  const sqlTool = (db: string, ...args: string[]) =>
+    run(bins.sqlTool, ['--plugin', 'postgres12', '--ep', host, '-p', String(port), '-u', user, ...(password ? ['--pw', password] : []), '--db', db, ...args], {
+      timeout: 120_000,
+    });
+  const dropAll = async () => {
+    for (const db of Object.values(dbs)) await sqlTool(db, 'drop-database', '--force').catch(() => undefined);
+  };
+
+  try {
+    for (const [kind, db] of [['temporal', dbs.store], ['visibility', dbs.visibility]] as const) {
+      await sqlTool(db, 'create-database');
+      await sqlTool(db, 'setup-schema', '-v', '0.0');
+      await sqlTool(db, 'update-schema', '-d', join(bins.schemaDir, kind, 'versioned'));
+    }
+  } catch (e) {
+    await dropAll();
+    throw new Error(`temporal-sql-tool: ${(e as Error & { stderr?: string }).stderr || (e as Error).message}`);
+  }
+
+  const ports: number[] = [];
+  while (ports.length < 9) {
+    const p = await lowFreePort();
+    if (!ports.includes(p)) ports.push(p);
+  }
+  const [frontend, frontendHttp, frontendM, history, historyM, matching, matchingM, worker, workerM] = ports as [
+    number, number, number, number, number, number, number, number, number,
+  ];
+  const address = `127.0.0.1:${frontend}`;
+  const configDir = join(opts.dir, 'temporal-server-config');
+  mkdirSync(configDir, { recursive: true });
+  const dynamicConfig = join(configDir, 'dynamicconfig.yaml');
+  writeFileSync(
+    dynamicConfig,
+    [
+      'frontend.enableUpdateWorkflowExecution:',
+      '  - value: true',
+      'system.enableActivityEagerExecution:',
+      '  - value: true',
+      // Slow CI machines stall workers past the 10 s default and cause spurious retries.
+      'history.defaultWorkflowTaskTimeout:',
+      '  - value: 30s',
+      '',
+    ].join('\n'),
+  );
+  const datastore = (db: string, maxConns: number) => `      sql:
+        pluginName: "postgres12"
+        databaseName: "${db}"
+        connectAddr: "${host}:${port}"
+        connectProtocol: "tcp"
+        user: "${user}"
+        password: "${password}"
+        maxConns: ${maxConns}
+        maxIdleConns: ${maxConns}
+        maxConnLifetime: "1h"`;
+  const svc = (grpc: number, membership: number, http?: number) => `    rpc:
+      grpcPort: ${grpc}
+      membershipPort: ${membership}
+      bindOnLocalHost: true${http ? `\n      httpPort: ${http}` : ''}`;
+  const env = 'dct';
+  writeFileSync(
+    join(configDir, `${env}.yaml`),
+    `log:
+  stdout: true
+  level: ${opts.logLevel ?? 'warn'}
+persistence:
+  defaultStore: postgres-default
+  visibilityStore: postgres-visibility
+  numHistoryShards: 4
+  datastores:
+    postgres-default:
+${datastore(dbs.store, 20)}
+    postgres-visibility:
+${datastore(dbs.visibility, 4)}
+global:
+  membership:
+    maxJoinDuration: 30s
+    broadcastAddress: "127.0.0.1"
+services:
+  frontend:
+${svc(frontend, frontendM, frontendHttp)}
+  history:
+${svc(history, historyM)}
+  matching:
+${svc(matching, matchingM)}
+  worker:
+${svc(worker, workerM)}
+clusterMetadata:
+  enableGlobalNamespace: false
+  failoverVersionIncrement: 10
+  masterClusterName: "active"
+  currentClusterName: "active"
+  clusterInformation:
+    active:
+      enabled: true
+      initialFailoverVersion: 1
+      rpcName: "frontend"
+      rpcAddress: "${address}"
+      httpAddress: "127.0.0.1:${frontendHttp}"
+dcRedirectionPolicy:
+  policy: "noop"
+dynamicConfigClient:
+  filepath: "${dynamicConfig}"
+  pollInterval: "10s"
+`,
+  );
+
+  const proc = startProcess(
+    'temporal-server',
+    bins.server,
+    ['--root', opts.dir, '--config', 'temporal-server-config', '--env', env, '--allow-no-auth', 'start'],
+    join(opts.dir, 'temporal-server.log'),
+  );
+  const stop = async () => {
+    await proc.stop();
+    await dropAll();
+  };
+  try {
+    await waitUntil(
+      'temporal-server',
+      async () => {
+        const c = await Connection.connect({ address, connectTimeout: 1000 });
+        try {
+          await c.workflowService.listNamespaces({});
+          return true;
+        } finally {
+          await c.close();
+        }
+      },
+      { timeoutMs: 90_000, intervalMs: 300, proc },
+    );
+    const c = await Connection.connect({ address });
+    try {
+      await c.workflowService.registerNamespace({
+        namespace: 'default',
+        workflowExecutionRetentionPeriod: msToTs('24h'),
+      });
+      // The namespace cache refreshes asynchronously: wait until the frontend knows it.
+      await waitUntil('temporal-server namespace', async () => !!(await c.workflowService.describeNamespace({ namespace: 'default' })), {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+        proc,
+      });
+      const searchAttributes: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
+      for (const k of SEARCH_ATTRIBUTES) searchAttributes[k.name] = SA_TYPE[k.type] ?? SA_TYPE['KEYWORD']!;
+      await c.operatorService.addSearchAttributes({ namespace: 'default', searchAttributes });
+      await waitUntil(
+        'temporal-server search attributes',
+        async () => {
+          const r = await c.operatorService.listSearchAttributes({ namespace: 'default' });
+          return SEARCH_ATTRIBUTES.every((k) => k.name in (r.customAttributes ?? {}));
+        },
+        { timeoutMs: 30_000, intervalMs: 200, proc },
+      );
+    } finally {
+      await c.close();
+    }
+  } catch (e) {
+    await stop().catch(() => undefined);
+    throw e;
+  }
+  return { address, namespace: 'default', process: proc, stop };
+}

@@ -1,0 +1,109 @@
+/**
+ * The controller's Prometheus metrics: one registry per process and typed helpers to record into it.
+ * Called from activities, the watcher and the operator process — never from workflow code (workflows are
+ * deterministic and sandboxed; they must not touch prom-client).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'disk_controller_' });
+
+/** Outcome of one placement step of a volume's workflow. */
+export type PlacementResult = 'bound' | 'unschedulable' | 'invalid' | 'conflict' | 'gone';
+
+const placements = new Counter({
+  name: 'disk_controller_placements_total',
+  help: 'Placement outcomes: bound (first binding written), unschedulable / invalid (reported, per attempt), conflict (already bound elsewhere), gone',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+
+const bindLatency = new Histogram({
+  name: 'disk_controller_volume_bind_latency_seconds',
+  help: 'Time from an AntstorVolume\'s creationTimestamp to its binding (spec.targetNodeId written)',
+  buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600],
+  registers: [registry],
+});
+
+const pending = new Gauge({
+  name: 'disk_controller_pending_volumes',
+  help: 'Unbound, not deleting AntstorVolumes by reason (the leading filter reason of status.msg; "Scheduling" when none yet)',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
+const poolCapacity = new Gauge({ name: 'disk_controller_pool_capacity_bytes', help: 'Pool capacity (status.capacity storage, else the VG/LVS size)', labelNames: ['pool'] as const, registers: [registry] });
+const poolBound = new Gauge({ name: 'disk_controller_pool_bound_bytes', help: 'Bytes of the volumes bound to the pool', labelNames: ['pool'] as const, registers: [registry] });
+const poolFree = new Gauge({ name: 'disk_controller_pool_free_bytes', help: 'Schedulable free bytes: capacity − reserved LVs − bound − unclaimed reservations (may be negative)', labelNames: ['pool'] as const, registers: [registry] });
+
+const pluginFailures = new Counter({
+  name: 'disk_controller_plugin_failures_total',
+  help: 'Reconciler plugin calls (reconcile / handleDeletion) that failed, by plugin',
+  labelNames: ['plugin'] as const,
+  registers: [registry],
+});
+
+const workflowTaskFailures = new Counter({
+  name: 'disk_controller_workflow_task_failures_total',
+  help: 'Workflow tasks that failed on this worker (workflow code errors, nondeterminism), by workflow type',
+  labelNames: ['workflow_type'] as const,
+  registers: [registry],
+});
+
+/** Counts one placement outcome; `undefined` (nothing new happened, e.g. a retried bind) counts nothing. */
+export function recordPlacement(result: PlacementResult | undefined): void {
+  if (result) placements.inc({ result });
+}
+
+export function observeBindLatency(seconds: number): void {
+  if (Number.isFinite(seconds) && seconds >= 0) bindLatency.observe(seconds);
+}
+
+/** Replaces the whole pending-by-reason gauge (reasons absent from the map are dropped). */
+export function setPendingByReason(byReason: Record<string, number>): void {
+  pending.reset();
+  for (const [reason, n] of Object.entries(byReason)) pending.set({ reason }, n);
+}
+
+export function setPoolBytes(pool: string, b: { capacity: number; bound: number; free: number }): void {
+  poolCapacity.set({ pool }, b.capacity);
+  poolBound.set({ pool }, b.bound);
+  poolFree.set({ pool }, b.free);
+}
+
+/** Drops every pool's byte gauges (before a full refresh, so deleted pools disappear). */
+export function resetPoolBytes(): void {
+  poolCapacity.reset();
+  poolBound.reset();
+  poolFree.reset();
+}
+
+export function recordPluginFailure(plugin: string): void {
+  pluginFailures.inc({ plugin });
+}
+
+export function recordWorkflowTaskFailure(workflowType: string): void {
+  workflowTaskFailures.inc({ workflow_type: workflowType || 'unknown' });
+}
+
+/**
+ * A hook run before every scrape (e.g. refresh gauges from the cluster cache). Returns a function that
+ * removes it. Hooks must be cheap: they run on the scrape path.
+ */
+const beforeScrape = new Set<() => void>();
+export function onScrape(hook: () => void): () => void {
+  beforeScrape.add(hook);
+  return () => beforeScrape.delete(hook);
+}
+
+/** The exposition text (runs the scrape hooks first). */
+export async function scrape(): Promise<{ contentType: string; body: string }> {
+  for (const h of beforeScrape) {
+    try {
+      h();
+    } catch {
+      /* a failing refresh must not fail the scrape; the gauges keep their last values */
+    }
+  }
+  return { contentType: registry.contentType, body: await registry.metrics() };
+}

@@ -1,0 +1,297 @@
+/**
+ * The state and rules of one pool's workflow, in one place (the safe-message-handlers pattern): the workflow
+ * function builds a PoolManager, evaluates every `patched()` flag, registers handlers that are one-line calls into
+ * it, and runs its main loop. Everything a handler reads is initialised in the constructor, so signals buffered
+ * before the first `setHandler` (they are delivered inside it, on a workflow's first activation and right after
+ * continue-as-new) meet a fully built object.
+ *
+ * Admission: a reserve request is decided in its handler when the pool's view is fresh (no await between check and
+ * record, so two volumes never take the same bytes), otherwise queued until the view is reloaded. The plugin chain
+ * and lifecycle run beside admission, one pass at a time.
+ */
+import { allHandlersFinished, condition, getExternalWorkflowHandle, log, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import type { createActivities } from '../activities/index.js';
+import { boundBytes, ledgerFreeBytes, release, repairDrift, reserve, type DriftReport, type LedgerState, type ReserveResult } from '../scheduler/ledger.js';
+import { runDeletionHooks, runReconcileChain } from './plugin-chain.js';
+import {
+  reserveReplySignal,
+  volumeEventSignal,
+  volumeWorkflowId,
+  type LedgerView,
+  type ObjectEvent,
+  type ObjectRef,
+  type PoolView,
+  type PoolWorkflowInput,
+  type ReserveRequestMsg,
+  type Timings,
+} from './messages.js';
+
+type Acts = ReturnType<typeof createActivities>;
+
+const acts = proxyActivities<Acts>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', maximumInterval: '30s' },
+});
+
+const gib = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
+
+/** Which versions of the workflow's behaviour this run follows (from `patched()`, evaluated once at start). */
+export interface PoolFlags {
+  /** v0.3.0: requests are admitted in the signal handler; the chain and lifecycle run beside admission. */
+  admissionInHandler: boolean;
+  /** v0.4.0: continue-as-new drains (new requests queue and travel in the input) instead of waiting for a lull. */
+  drainOnContinueAsNew: boolean;
+  /** v0.4.0: a release also drops the volume's request still queued here (it gave up waiting for an answer). */
+  releaseDropsQueued: boolean;
+  /** v0.4.0: MinLocalStorage applies to volumes that claim a reservation too, as the filter chain has it. */
+  minLocalForReservations: boolean;
+}
+
+export class PoolManager {
+  readonly ref: ObjectRef;
+  readonly timings: Timings;
+  readonly ledger: LedgerState;
+  private readonly queue: ReserveRequestMsg[];
+  /** Reply signals on their way; continue-as-new waits for them. */
+  private readonly replies = new Set<Promise<void>>();
+  private view: PoolView | undefined;
+  private dirty = true; // load once at start
+  private gone = false;
+  /** Set once continue-as-new has begun: requests queue and travel in the next run's input. */
+  private draining = false;
+  private lastDrift: (DriftReport & { at: string }) | undefined;
+  /** First run of this ledger: adopt every binding the API server already has (e.g. taking over from LiteIO). */
+  private adopted: boolean;
+  private hooksRun = false;
+  private lifecycleAt: number | undefined;
+  private reconciling = false;
+  private reconcileAgain = false;
+  private nudge = false;
+
+  constructor(
+    input: PoolWorkflowInput,
+    private readonly flags: PoolFlags,
+  ) {
+    this.ref = input.ref;
+    this.timings = input.timings;
+    this.ledger = input.ledger ?? { bindings: {} };
+    this.queue = [...(input.pending ?? [])];
+    this.adopted = input.ledger !== undefined;
+  }
+
+  // ---- message handlers: synchronous, no await between a check and its record ----
+
+  onPoolEvent(e: ObjectEvent): void {
+    this.dirty = true;
+    if (e.deleted) this.gone = true;
+  }
+
+  onReserveRequest(m: ReserveRequestMsg): void {
+    // Decide at once on a fresh view; a pending reload (dirty) means the view may be stale, so the request waits.
+    if (this.flags.admissionInHandler && this.view && !this.dirty && !this.gone && !this.draining) {
+      this.reply(m, reserve(this.ledger, this.view.info, this.policy(this.view), m.req, Date.now()));
+      this.describe();
+      return;
+    }
+    this.queue.push(m);
+  }
+
+  onRelease(uid: string): void {
+    if (this.flags.releaseDropsQueued) {
+      for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.req.uid === uid) this.queue.splice(i, 1);
+    }
+    release(this.ledger, uid);
+    this.describe();
+  }
+
+  ledgerView(): LedgerView {
+    const bindings = Object.values(this.ledger.bindings).sort((a, b) => (a.key < b.key ? -1 : 1));
+    const v = this.view;
+    return {
+      pool: `${this.ref.namespace}/${this.ref.name}`,
+      info: v?.info,
+      freeBytes: v ? ledgerFreeBytes(this.ledger, v.info, v.policy) : 0,
+      boundBytes: boundBytes(this.ledger),
+      bindings,
+      ...(this.lastDrift ? { lastDrift: this.lastDrift } : {}),
+      ...(this.queue.length ? { queued: this.queue.length } : {}),
+    };
+  }
+
+  // ---- main loop ----
+
+  /** Runs until the pool is gone; returns the next run's input when the history should be continued as new. */
+  async run(): Promise<PoolWorkflowInput | undefined> {
+    const t = this.timings;
+    while (!this.gone) {
+      if (this.dirty) {
+        if (await this.reload()) continue;
+        break;
+      }
+      if (this.queue.length) this.admit();
+      const untilLifecycle = this.lifecycleAt === undefined ? undefined : Math.max(0, this.lifecycleAt - Date.now());
+      const timeout = untilLifecycle === undefined ? t.driftCheckMs : Math.min(t.driftCheckMs, untilLifecycle);
+      this.nudge = false;
+      const woke = await condition(
+        () => this.dirty || this.gone || this.nudge || this.queue.length > 0 || workflowInfo().continueAsNewSuggested,
+        timeout,
+      );
+      if (this.nudge) continue; // a reconcile pass ended: recompute the lifecycle timer
+      if (!woke && this.lifecycleAt !== undefined && Date.now() >= this.lifecycleAt) {
+        this.lifecycleAt = undefined;
+        this.dirty = true;
+      } else if (!woke) {
+        await this.checkDrift();
+        this.describe();
+      }
+      if (workflowInfo().continueAsNewSuggested && !this.dirty && (this.queue.length === 0 || this.flags.drainOnContinueAsNew)) {
+        return this.drain();
+      }
+    }
+    this.admit(); // refuse what is still queued: the pool is gone
+    await this.settle();
+    log.info('pool gone; ledger closed', { pool: this.ref.name, bindings: Object.keys(this.ledger.bindings).length });
+    return undefined;
+  }
+
+  /** Reads the pool; returns false when it is gone. */
+  private async reload(): Promise<boolean> {
+    this.dirty = false;
+    const view = await acts.poolLoad({ pool: this.ref });
+    this.view = view;
+    if (!view.info.exists) this.gone = true;
+    if (view.info.exists && !this.adopted) {
+      this.adopted = true;
+      await this.checkDrift();
+    }
+    this.describe();
+    if (this.gone) return false;
+    if (this.flags.admissionInHandler) {
+      if (this.dirty) return true; // changed again while loading: act on the newest view only
+      if (this.queue.length) this.admit();
+      this.startReconcile(view);
+      return true;
+    }
+    if (this.queue.length) this.admit(); // answer waiting volumes before slower lifecycle work
+    await this.reconcile(view);
+    return true; // never admit on a view that a signal during reconcile() made stale: reload first
+  }
+
+  /** Answers every queued request; the whole batch is decided without an await in between. */
+  private admit(): void {
+    const v = this.view;
+    for (const m of this.queue.splice(0)) {
+      const result: ReserveResult =
+        this.gone || !v ? { accepted: false, reason: 'PoolUnschedulable', freeBytes: 0 } : reserve(this.ledger, v.info, this.policy(v), m.req, Date.now());
+      this.reply(m, result);
+    }
+    this.describe();
+  }
+
+  private policy(v: PoolView): PoolView['policy'] {
+    return this.flags.minLocalForReservations ? { ...v.policy, minLocalForReservations: true } : v.policy;
+  }
+
+  private reply(m: ReserveRequestMsg, result: ReserveResult): void {
+    if (!m.replyTo) return;
+    this.track(getExternalWorkflowHandle(m.replyTo).signal(reserveReplySignal, { requestId: m.requestId, pool: this.ref.name, result }));
+  }
+
+  /** Keeps an outgoing signal until it is delivered; a workflow that is gone was waiting for nothing. */
+  private track(p: Promise<void>): void {
+    const q: Promise<void> = p.catch(() => undefined).finally(() => this.replies.delete(q));
+    this.replies.add(q);
+  }
+
+  /** Waits until nothing is in flight: no reconcile pass, no outgoing signal, no running handler. */
+  private async settle(): Promise<void> {
+    if (this.flags.drainOnContinueAsNew) {
+      // A request answered while waiting adds a reply: wait for the set itself to empty, not a snapshot of it.
+      await condition(() => !this.reconciling && this.replies.size === 0);
+    } else {
+      await condition(() => !this.reconciling);
+      await Promise.all([...this.replies]);
+    }
+    await condition(allHandlersFinished);
+  }
+
+  /** Ends this run: new requests queue from here on and are carried, unanswered, into the next run. */
+  private async drain(): Promise<PoolWorkflowInput> {
+    if (this.flags.drainOnContinueAsNew) this.draining = true;
+    await this.settle();
+    return { ref: this.ref, timings: this.timings, ledger: this.ledger, pending: this.queue };
+  }
+
+  private describe(): void {
+    const v = this.view;
+    if (!v) return;
+    const free = ledgerFreeBytes(this.ledger, v.info, v.policy);
+    setCurrentDetails(
+      `**${v.info.status || 'unknown'}**${v.info.schedulable ? '' : ' (unschedulable)'} — ` +
+        `${Object.keys(this.ledger.bindings).length} volumes, ${gib(boundBytes(this.ledger))} bound, ${gib(free)} free of ${gib(v.info.capacityBytes)}`,
+    );
+  }
+
+  private async checkDrift(): Promise<void> {
+    const ref = this.ref;
+    const api = await acts.poolListBindings({ pool: ref });
+    const before = { ...this.ledger.bindings };
+    const report = repairDrift(this.ledger, api.bindings, Date.now(), this.timings.driftGraceMs, new Set(api.inFlight));
+    // A dropped entry means its volume vanished without its workflow noticing (a missed delete): wake it.
+    for (const [uid, b] of Object.entries(before)) {
+      if (this.ledger.bindings[uid]) continue;
+      const [namespace = ref.namespace, name = ''] = b.key.split('/');
+      this.track(getExternalWorkflowHandle(volumeWorkflowId({ namespace, name, uid })).signal(volumeEventSignal, { resourceVersion: 'ledger-drift' }));
+    }
+    if (report.adopted.length || report.dropped.length || report.resized.length) {
+      this.lastDrift = { ...report, at: new Date(Date.now()).toISOString() };
+      log.warn('ledger drift repaired', { pool: ref.name, ...report });
+      await acts.poolRecordDrift({ pool: ref, report });
+    }
+  }
+
+  /** LiteIO's pool reconcile: plugins first (a break or error stops it), then the lifecycle or deletion. */
+  private async reconcile(v: PoolView): Promise<void> {
+    if (!v.lifecycle || !v.uid) return;
+    const t = this.timings;
+    const input = { kind: 'StoragePool' as const, namespace: this.ref.namespace, name: this.ref.name, uid: v.uid };
+    if (v.info.deleting) {
+      if (!this.hooksRun && v.plugins?.length) await runDeletionHooks(v.plugins, input, t);
+      this.hooksRun = true;
+      const fin = await acts.poolFinalize({ pool: this.ref, uid: v.uid });
+      // Blocked: the watcher wakes this workflow when a volume on the pool goes; the timer is a fallback.
+      if (!fin.done) this.lifecycleAt = Date.now() + (t.poolRecheckMs ?? 60_000);
+      return;
+    }
+    if (v.plugins?.length) {
+      const chain = await runReconcileChain(v.plugins, input, t);
+      if (chain.stopped) {
+        this.lifecycleAt = Date.now() + (chain.requeueAfterMs ?? t.poolRecheckMs ?? 60_000);
+        return;
+      }
+    }
+    const r = await acts.poolReconcile({ pool: this.ref, uid: v.uid });
+    this.lifecycleAt = Date.now() + r.nextCheckInMs;
+    // Labels, status or finalizers written here: read the pool again for the ledger.
+    if (r.actions.length) this.dirty = true;
+  }
+
+  /** One reconcile pass at a time; a pass asked for while one runs happens right after it, on a fresh view. */
+  private startReconcile(v: PoolView): void {
+    if (this.reconciling) {
+      this.reconcileAgain = true;
+      return;
+    }
+    this.reconciling = true;
+    void this.reconcile(v)
+      .catch((e) => log.error('pool reconcile pass failed', { pool: this.ref.name, error: (e as Error)?.message }))
+      .finally(() => {
+        this.reconciling = false;
+        this.nudge = true;
+        if (this.reconcileAgain) {
+          this.reconcileAgain = false;
+          this.dirty = true;
+        }
+      });
+  }
+}

@@ -1,0 +1,19 @@
+/** Reading recorded histories in tests: which activities ran, as activity tasks or as local-activity markers. */
+import type { temporal } from '@temporalio/proto';
+
+type History = temporal.api.history.v1.IHistory;
+
+/** Activity type names in order: scheduled activity tasks and local activities (recorded as markers). */
+export function activityTypes(history: History): string[] {
+  const out: string[] = [];
+  for (const e of history.events ?? []) {
+    const scheduled = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (scheduled) out.push(scheduled);
+    const m = e.markerRecordedEventAttributes;
+    if (m?.markerName === 'core_local_activity') {
+      const data = m.details?.['data']?.payloads?.[0]?.data;
+      if (data) out.push((JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,413 @@
+/**
+ * The long-lived paths of every workflow, on a real Temporal dev server whose continue-as-new suggestion is set
+ * very low (so runs roll over every few dozen events): first activations with signals already waiting, and
+ * continue-as-new with requests in flight. The activities are fakes (the unit under test is the workflow code);
+ * the end-to-end burst with the real controller is in test/e2e/continue-as-new-burst.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { startTemporalDevServer, type TemporalDevServer } from '../../src/embedded/temporal-dev-server.js';
+import { REPO_ROOT } from '../../src/embedded/bins.js';
+import type { ReserveRequest } from '../../src/scheduler/ledger.js';
+import type { PlacementDecision } from '../../src/scheduler/chain.js';
+import {
+  DEFAULT_TIMINGS,
+  ledgerQuery,
+  metasyncDirtySignal,
+  metaSyncWorkflowId,
+  placementQuery,
+  poolWorkflowId,
+  releaseSignal,
+  reserveRequestSignal,
+  retryPlacementSignal,
+  reserveReplySignal,
+  volumeEventSignal,
+  volumeWorkflowId,
+  type PoolView,
+  type PoolWorkflowInput,
+  type ReserveOnPoolInput,
+  type Timings,
+  type VolumeRef,
+  type VolumeView,
+} from '../../src/workflows/messages.js';
+import { eventually } from '../harness/eventually.js';
+import { renderHealth, workflowHealth } from '../../src/workflow-health.js';
+import { repliesQuery } from './test-workflows.js';
+
+const GiB = 2 ** 30;
+/** History events after which the server suggests continue-as-new (the default is 4,096). */
+const CAN_AFTER_EVENTS = 40;
+
+const timings: Timings = { ...DEFAULT_TIMINGS, useSearchAttributes: false, ledgerSilenceReportMs: 1000, ledgerGiveUpMs: 3000 };
+
+function request(uid: string, bytes = GiB): ReserveRequest {
+  return { uid, key: `ns/${uid}`, bytes, sizeByte: bytes, remote: false, countsRemote: false, reservationId: '', viaReservation: false };
+}
+
+/** Fake cluster behind the activities: pools with a capacity, volumes that exist, and a log of the calls. */
+class FakeCluster {
+  capacity = new Map<string, number>();
+  /** Pools whose ledger request goes nowhere (a wedged pool workflow, seen from the volume). */
+  silent = new Set<string>();
+  volumes = new Map<string, { rv: number; target: string; candidates: string[] }>();
+  calls: { name: string; arg: unknown }[] = [];
+  flushed = new Map<string, number>(); // MetaSync key → times written
+
+  constructor(private client: () => Client, private taskQueue: string) {}
+
+  count(name: string, pred: (a: any) => boolean = () => true): number {
+    return this.calls.filter((c) => c.name === name && pred(c.arg)).length;
+  }
+
+  activities() {
+    const log = (name: string, arg: unknown) => void this.calls.push({ name, arg });
+    const poolView = (name: string): PoolView => {
+      const cap = this.capacity.get(name) ?? 0;
+      return {
+        info: { exists: true, deleting: false, schedulable: true, status: 'ready', capacityBytes: cap, availableBytes: cap },
+        policy: { maxRemoteVolumeCount: 3, minLocalStoragePct: 0, nodeReservations: [] },
+        nodeId: name,
+        resourceVersion: '1',
+      };
+    };
+    const startPool = (name: string): PoolWorkflowInput => ({ ref: { namespace: 'ns', name }, timings });
+    return {
+      poolLoad: async ({ pool }: { pool: { name: string } }) => (log('poolLoad', pool.name), poolView(pool.name)),
+      poolListBindings: async () => ({ bindings: [], inFlight: [] }),
+      poolRecordDrift: async () => undefined,
+      volumeLoad: async ({ ref }: { ref: VolumeRef }): Promise<VolumeView> => {
+        const v = this.volumes.get(ref.name);
+        if (!v) return { exists: false };
+        return { exists: true, resourceVersion: String(v.rv), deleting: false, targetNodeId: v.target, bindingComplete: !!v.target, statusMsg: '' };
+      },
+      scheduleFilterAndScore: async ({ ref, refused }: { ref: VolumeRef; refused: Record<string, string> }): Promise<PlacementDecision> => {
+        log('scheduleFilterAndScore', ref.name);
+        const cands = (this.volumes.get(ref.name)?.candidates ?? []).filter((p) => !refused[p]);
+        if (!cands.length) return { pools: 0, filters: [], candidates: [], qualified: 0, reasons: {}, error: 'NoStoragePoolAvailable: PoolFreeSize: 1' };
+        return { pools: cands.length, filters: [], qualified: cands.length, reasons: {}, candidates: cands.map((pool) => ({ pool, score: 0, scores: {}, freeBytes: 0 })) };
+      },
+      ledgerRequest: async (i: ReserveOnPoolInput) => {
+        log('ledgerRequest', i);
+        if (this.silent.has(i.pool.name)) return;
+        await this.client().workflow.signalWithStart('poolWorkflow', {
+          workflowId: poolWorkflowId(i.pool),
+          taskQueue: this.taskQueue,
+          args: [startPool(i.pool.name)],
+          signal: reserveRequestSignal,
+          signalArgs: [{ requestId: i.requestId, replyTo: i.replyTo, req: { ...request(i.volume.uid), key: `ns/${i.volume.name}`, adopt: !!i.adopt } }],
+        });
+      },
+      ledgerRelease: async ({ pool, uid }: { pool: { namespace: string; name: string }; uid: string }) => {
+        log('ledgerRelease', { pool: pool.name, uid });
+        if (this.silent.has(pool.name)) return false;
+        await this.client().workflow.getHandle(poolWorkflowId(pool)).signal(releaseSignal, { uid });
+        return true;
+      },
+      volumeBind: async ({ ref, pool }: { ref: VolumeRef; pool: string }) => {
+        log('volumeBind', { name: ref.name, pool });
+        const v = this.volumes.get(ref.name)!;
+        v.target = pool;
+        v.rv++;
+        return { ok: true, gone: false, message: `placed on ${pool}`, resourceVersion: String(v.rv) };
+      },
+      volumeEnsureBound: async () => true,
+      volumeReportUnschedulable: async (a: unknown) => (log('volumeReportUnschedulable', a), true),
+      volumeReportWaiting: async (a: unknown) => (log('volumeReportWaiting', a), true),
+      volumeFinalize: async () => ({ released: true, waitingFor: [] }),
+      metasyncFlush: async ({ keys }: { keys: string[] }) => {
+        for (const k of keys) this.flushed.set(k, (this.flushed.get(k) ?? 0) + 1);
+      },
+      metasyncSweep: async () => undefined,
+    };
+  }
+}
+
+describe('long-lived workflow paths (first activation, continue-as-new)', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let server: TemporalDevServer;
+  let connection: Connection;
+  let client: Client;
+  let bundle: WorkflowBundleWithSourceMap;
+
+  before(async function () {
+    dir = mkdtempSync(join(tmpdir(), 'dct-longlived-'));
+    [server, bundle] = await Promise.all([
+      startTemporalDevServer({
+        dir,
+        extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${CAN_AFTER_EVENTS}`],
+      }),
+      bundleWorkflowCode({
+        workflowsPath: join(REPO_ROOT, 'dist', 'test', 'workflows', 'test-workflows.js'),
+        logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+      }),
+    ]);
+    connection = await Connection.connect({ address: server.address });
+    client = new Client({ connection, namespace: server.namespace });
+  });
+
+  after(async function () {
+    await connection?.close();
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Runs `fn` with a worker (fresh task queue) serving the real workflows over the fake cluster. */
+  async function withWorker<T>(fake: FakeCluster, taskQueue: string, fn: () => Promise<T>): Promise<T> {
+    const nc = await NativeConnection.connect({ address: server.address });
+    const worker = await Worker.create({
+      connection: nc,
+      namespace: server.namespace,
+      taskQueue,
+      workflowBundle: bundle,
+      activities: fake.activities(),
+      // A tiny cache: most activations replay their history from the server, as a busy controller's do.
+      maxCachedWorkflows: 5,
+    });
+    try {
+      return await worker.runUntil(fn());
+    } finally {
+      await nc.close();
+    }
+  }
+
+  const newQueue = () => `ll-${randomBytes(4).toString('hex')}`;
+
+  async function startCollector(taskQueue: string): Promise<string> {
+    const id = `collector/${taskQueue}`;
+    await client.workflow.start('replyCollector', { workflowId: id, taskQueue });
+    return id;
+  }
+
+  async function runsOf(workflowId: string): Promise<string[]> {
+    const statuses: string[] = [];
+    for await (const w of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) statuses.push(w.status.name);
+    return statuses;
+  }
+
+  it('pool: a first activation with reserve requests already waiting answers every one (no TDZ wedge)', async () => {
+    const tq = newQueue();
+    const fake = new FakeCluster(() => client, tq);
+    fake.capacity.set('p1', 3 * GiB);
+    const replyTo = await startCollector(tq);
+    // Everything is sent before any worker exists: the pool's first activation carries all five requests.
+    const pool = { namespace: 'ns', name: 'p1' };
+    const start: PoolWorkflowInput = { ref: pool, timings };
+    for (let i = 0; i < 5; i++) {
+      await client.workflow.signalWithStart('poolWorkflow', {
+        workflowId: poolWorkflowId(pool),
+        taskQueue: tq,
+        args: [start],
+        signal: reserveRequestSignal,
+        signalArgs: [{ requestId: `r${i}`, replyTo, req: request(`v${i}`) }],
+      });
+    }
+    await client.workflow.getHandle(poolWorkflowId(pool)).signal(releaseSignal, { uid: 'nobody' });
+    await withWorker(fake, tq, async () => {
+      const replies = await eventually(
+        async () => {
+          const r = await client.workflow.getHandle(replyTo).query(repliesQuery);
+          assert.equal(r.length, 5, `replies so far: ${r.length}`);
+          return r;
+        },
+        { timeoutMs: 30_000, what: 'five answers' },
+      );
+      assert.equal(replies.filter((r) => r.result.accepted).length, 3);
+      assert.deepEqual(replies.filter((r) => !r.result.accepted).map((r) => r.result.reason), ['PoolFreeSize', 'PoolFreeSize']);
+      const ledger = await client.workflow.getHandle(poolWorkflowId(pool)).query(ledgerQuery);
+      assert.equal(ledger.boundBytes, 3 * GiB);
+      assert.equal(ledger.freeBytes, 0);
+    });
+  });
+
+  it('pool: continue-as-new with requests in flight answers each request exactly once and never over-commits', async () => {
+    const tq = newQueue();
+    const fake = new FakeCluster(() => client, tq);
+    const N = 120;
+    fake.capacity.set('p2', 100 * GiB);
+    const replyTo = await startCollector(tq);
+    const pool = { namespace: 'ns', name: 'p2' };
+    const start: PoolWorkflowInput = { ref: pool, timings };
+    await withWorker(fake, tq, async () => {
+      // Requests arrive in paced waves, so runs roll over (every few dozen events) while more keep coming and
+      // some arrive during a drain; some uids are asked twice (re-asks).
+      const waves = 24;
+      for (let wave = 0; wave < waves; wave++) {
+        if (wave) await new Promise((r) => setTimeout(r, 150));
+        await Promise.all(
+          Array.from({ length: N / waves }, (_, k) => {
+            const i = wave * (N / waves) + k;
+            return client.workflow.signalWithStart('poolWorkflow', {
+              workflowId: poolWorkflowId(pool),
+              taskQueue: tq,
+              args: [start],
+              signal: reserveRequestSignal,
+              signalArgs: [{ requestId: `r${i}`, replyTo, req: request(`v${i % 110}`) }],
+            });
+          }),
+        );
+      }
+      const replies = await eventually(
+        async () => {
+          const r = await client.workflow.getHandle(replyTo).query(repliesQuery);
+          assert.equal(r.length, N, `replies so far: ${r.length}`);
+          return r;
+        },
+        { timeoutMs: 90_000, intervalMs: 500, what: `${N} answers` },
+      );
+      const ids = replies.map((r) => r.requestId);
+      assert.equal(new Set(ids).size, N, 'every request answered exactly once');
+      const accepted = new Set(replies.filter((r) => r.result.accepted).map((r) => Number(r.requestId.slice(1)) % 110));
+      assert.equal(accepted.size, 100, 'exactly capacity / size distinct volumes admitted');
+      const ledger = await client.workflow.getHandle(poolWorkflowId(pool)).query(ledgerQuery);
+      assert.equal(ledger.boundBytes, 100 * GiB);
+      assert.ok(ledger.freeBytes >= 0);
+      assert.equal(ledger.bindings.length, 100);
+      const runs = await eventually(async () => {
+        const r = await runsOf(poolWorkflowId(pool));
+        assert.ok(r.filter((s) => s === 'CONTINUED_AS_NEW').length >= 3, `runs: ${r.join(',')}`);
+        return r;
+      });
+      assert.equal(runs.filter((s) => s === 'RUNNING').length, 1);
+    });
+  });
+
+  it('volume: a first activation with events, a retry and a stray reply waiting places the volume once', async () => {
+    const tq = newQueue();
+    const fake = new FakeCluster(() => client, tq);
+    fake.capacity.set('pa', 10 * GiB);
+    fake.volumes.set('vol-a', { rv: 1, target: '', candidates: ['pa'] });
+    const ref: VolumeRef = { namespace: 'ns', name: 'vol-a', uid: 'uid-a' };
+    const id = volumeWorkflowId(ref);
+    await client.workflow.signalWithStart('volumeWorkflow', { workflowId: id, taskQueue: tq, args: [{ ref, timings }], signal: volumeEventSignal, signalArgs: [{ resourceVersion: '1' }] });
+    await client.workflow.getHandle(id).signal(retryPlacementSignal, { reason: 'capacity' });
+    await client.workflow.getHandle(id).signal(reserveReplySignal, { requestId: 'uid-a/1', pool: 'pa', result: { accepted: false, reason: 'Stale', freeBytes: 0 } });
+    await client.workflow.getHandle(id).signal(volumeEventSignal, { resourceVersion: '2' });
+    await withWorker(fake, tq, async () => {
+      await eventually(async () => {
+        const rec = await client.workflow.getHandle(id).query(placementQuery);
+        assert.equal(rec.phase, 'Bound');
+        assert.equal(rec.pool, 'pa');
+      });
+      assert.equal(fake.count('volumeBind'), 1);
+      const ledger = await client.workflow.getHandle(poolWorkflowId({ namespace: 'ns', name: 'pa' })).query(ledgerQuery);
+      assert.deepEqual(ledger.bindings.map((b) => b.uid), ['uid-a']);
+    });
+  });
+
+  it('volume: a pool that never answers is reported within seconds, then given up on for the next candidate', async () => {
+    const tq = newQueue();
+    const fake = new FakeCluster(() => client, tq);
+    fake.silent.add('wedged');
+    fake.capacity.set('healthy', 10 * GiB);
+    fake.volumes.set('vol-w', { rv: 1, target: '', candidates: ['wedged', 'healthy'] });
+    const ref: VolumeRef = { namespace: 'ns', name: 'vol-w', uid: 'uid-w' };
+    const id = volumeWorkflowId(ref);
+    await withWorker(fake, tq, async () => {
+      const t0 = Date.now();
+      await client.workflow.start('volumeWorkflow', { workflowId: id, taskQueue: tq, args: [{ ref, timings }] });
+      await eventually(() => assert.equal(fake.count('volumeReportWaiting'), 1), { timeoutMs: 20_000 });
+      const waitedMs = Date.now() - t0;
+      const report = fake.calls.find((c) => c.name === 'volumeReportWaiting')!.arg as { pool: string; message: string };
+      assert.equal(report.pool, 'wedged');
+      assert.match(report.message, /^WaitingForPool: StoragePool ns\/wedged has not answered/);
+      assert.ok(waitedMs < 15_000, `reported after ${waitedMs} ms`);
+      await eventually(async () => {
+        const rec = await client.workflow.getHandle(id).query(placementQuery);
+        assert.equal(rec.phase, 'Bound');
+        assert.equal(rec.pool, 'healthy');
+        assert.deepEqual(rec.attempts.map((a) => [a.pool, a.accepted, a.reason ?? '']), [['wedged', false, 'PoolNotAnswering'], ['healthy', true, '']]);
+        assert.equal(rec.waitingOn, undefined);
+      }, { timeoutMs: 20_000 });
+      // Whatever the silent pool might still grant is released.
+      assert.equal(fake.count('ledgerRelease', (a) => a.pool === 'wedged' && a.uid === 'uid-w'), 1);
+    });
+  });
+
+  it('volume: continue-as-new under a stream of events keeps its placement and binds once', async () => {
+    const tq = newQueue();
+    const fake = new FakeCluster(() => client, tq);
+    fake.capacity.set('pc', 10 * GiB);
+    fake.volumes.set('vol-c', { rv: 1, target: '', candidates: ['pc'] });
+    const ref: VolumeRef = { namespace: 'ns', name: 'vol-c', uid: 'uid-c' };
+    const id = volumeWorkflowId(ref);
+    await withWorker(fake, tq, async () => {
+      await client.workflow.start('volumeWorkflow', { workflowId: id, taskQueue: tq, args: [{ ref, timings }] });
+      await eventually(async () => assert.equal((await client.workflow.getHandle(id).query(placementQuery)).phase, 'Bound'));
+      // Each event with a new resourceVersion is a load; together they cross the continue-as-new threshold.
+      const v = fake.volumes.get('vol-c')!;
+      for (let i = 0; i < 40; i++) {
+        v.rv++;
+        await client.workflow.getHandle(id).signal(volumeEventSignal, { resourceVersion: String(v.rv) });
+        if (i % 8 === 0) await client.workflow.getHandle(id).signal(retryPlacementSignal, { reason: 'capacity' });
+      }
+      await eventually(async () => {
+        const r = await runsOf(id);
+        assert.ok(r.includes('CONTINUED_AS_NEW'), `runs: ${r.join(',')}`);
+      }, { timeoutMs: 30_000 });
+      const rec = await eventually(async () => {
+        const r = await client.workflow.getHandle(id).query(placementQuery);
+        assert.equal(r.phase, 'Bound');
+        return r;
+      });
+      assert.equal(rec.pool, 'pc');
+      assert.equal(fake.count('volumeBind'), 1, 'bound exactly once across runs');
+      assert.equal(fake.count('scheduleFilterAndScore'), 1, 'never re-placed after continue-as-new');
+    });
+  });
+
+  it('metasync: dirty keys waiting at the first activation and across continue-as-new are all written', async () => {
+    const tq = newQueue();
+    const fake = new FakeCluster(() => client, tq);
+    const ns = `ms-${tq}`;
+    const id = metaSyncWorkflowId(ns);
+    const start = { namespace: ns, timings };
+    const keys = Array.from({ length: 60 }, (_, i) => `AntstorVolume/v${i}`);
+    // The first ten are waiting before any worker runs.
+    for (const key of keys.slice(0, 10)) {
+      await client.workflow.signalWithStart('metaSyncWorkflow', { workflowId: id, taskQueue: tq, args: [start], signal: metasyncDirtySignal, signalArgs: [{ key }] });
+    }
+    await withWorker(fake, tq, async () => {
+      for (const key of keys.slice(10)) {
+        try {
+          await client.workflow.signalWithStart('metaSyncWorkflow', { workflowId: id, taskQueue: tq, args: [start], signal: metasyncDirtySignal, signalArgs: [{ key }] });
+        } catch (e) {
+          if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+        }
+      }
+      await eventually(() => assert.deepEqual(keys.filter((k) => !fake.flushed.has(k)), []), { timeoutMs: 60_000, what: 'every key written' });
+      const r = await eventually(async () => {
+        const runs = await runsOf(id);
+        assert.ok(runs.includes('CONTINUED_AS_NEW'), `runs: ${runs.join(',')}`);
+        return runs;
+      });
+      assert.equal(r.filter((s) => s === 'RUNNING').length, 1);
+    });
+  });
+
+  it('workflow health: a workflow whose task keeps failing is reported as stuck with its error; a healthy one is not', async () => {
+    const tq = newQueue();
+    const fake = new FakeCluster(() => client, tq);
+    const replyTo = await startCollector(tq);
+    await client.workflow.start('alwaysFails', { workflowId: `broken/${tq}`, taskQueue: tq });
+    await withWorker(fake, tq, async () => {
+      const h = await eventually(async () => {
+        const x = await workflowHealth(client, `broken/${tq}`);
+        assert.equal(x.stuck, true);
+        return x;
+      }, { timeoutMs: 30_000 });
+      assert.equal(h.status, 'RUNNING');
+      assert.ok(h.attempt! >= 2);
+      assert.match(h.failure ?? '', /boom: a bug in workflow code/);
+      assert.match(renderHealth(h), /^workflow broken\/ll-[0-9a-f]+: STUCK — its workflow task has failed \d+ time\(s\) in a row since .*: boom/);
+      const ok = await workflowHealth(client, replyTo);
+      assert.deepEqual([ok.stuck, ok.status], [false, 'RUNNING']);
+      assert.equal((await workflowHealth(client, `absent/${tq}`)).status, 'NOT_FOUND');
+    });
+  });
+});
