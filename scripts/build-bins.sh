@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the test/dev control-plane binaries from Go modules into a cache outside git:
 #   temporal (Temporal CLI v1.5.1), kube-apiserver (v1.34.x), etcd (v3.6.x),
-#   temporal-server + temporal-sql-tool (v1.29.x) with the PostgreSQL schema (target `server`).
+#   temporal-server + temporal-sql-tool (v1.29.x) with the PostgreSQL schema (target `server`), kubectl (v1.34.x).
 # Idempotent: a binary that exists is not rebuilt. Honours TEMPORAL_CLI_PATH and KUBEBUILDER_ASSETS
 # (when they point at existing binaries nothing is built for them).
 # Prints nothing but progress on stderr; the cache path is printed by scripts/bin-dir.sh.
@@ -23,11 +23,10 @@ build_temporal() {
   mv "$OUT/.gobin-tmp/temporal" "$OUT/temporal"; rmdir "$OUT/.gobin-tmp"
 }
 
-build_apiserver() {
-  if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/kube-apiserver" ]; then log "kube-apiserver: using KUBEBUILDER_ASSETS"; return; fi
-  [ -x "$OUT/kube-apiserver" ] && { log "kube-apiserver: cached"; return; }
-  log "kube-apiserver: building v$K8S_VERSION (cold build takes 10-20 minutes on 2 cores)"
-  local w; w=$(mktemp -d)
+# Builds one command of k8s.io/kubernetes (cmd/<name>) at $K8S_VERSION into $OUT/<name>, in a throwaway module
+# that pins the staging modules to their published versions.
+build_k8s_cmd() {
+  local name=$1 w; w=$(mktemp -d)
   ( cd "$w"
     printf 'module localtest/k8sbins\n\ngo 1.24.0\n' > go.mod
     gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | node -pe 'JSON.parse(require("fs").readFileSync(0)).GoMod')
@@ -36,14 +35,31 @@ build_apiserver() {
     for m in $(sed -n 's#^[[:space:]]*\(k8s\.io/[^ ]*\) => \./staging/.*#\1#p' "$gomod"); do
       go mod edit -replace="$m=$m@v0.${K8S_VERSION#1.}"
     done
-    go get "k8s.io/kubernetes/cmd/kube-apiserver@v$K8S_VERSION"
+    go get "k8s.io/kubernetes/cmd/$name@v$K8S_VERSION"
     minor=$(echo "$K8S_VERSION" | cut -d. -f2)
-    go build -trimpath -o "$OUT/kube-apiserver.tmp" -ldflags "-s -w \
+    go build -trimpath -o "$OUT/$name.tmp" -ldflags "-s -w \
       -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION \
       -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor \
-      -X k8s.io/component-base/version.gitTreeState=clean" \
-      k8s.io/kubernetes/cmd/kube-apiserver )
-  mv "$OUT/kube-apiserver.tmp" "$OUT/kube-apiserver"; rm -rf "$w"
+      -X k8s.io/component-base/version.gitTreeState=clean \
+      -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION \
+      -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor" \
+      "k8s.io/kubernetes/cmd/$name" )
+  mv "$OUT/$name.tmp" "$OUT/$name"; rm -rf "$w"
+}
+
+build_apiserver() {
+  if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/kube-apiserver" ]; then log "kube-apiserver: using KUBEBUILDER_ASSETS"; return; fi
+  [ -x "$OUT/kube-apiserver" ] && { log "kube-apiserver: cached"; return; }
+  log "kube-apiserver: building v$K8S_VERSION (cold build takes 10-20 minutes on 2 cores)"
+  build_k8s_cmd kube-apiserver
+}
+
+# kubectl: the README's newcomer path applies examples/manifests with it, and a test runs those commands.
+build_kubectl() {
+  if [ -n "${KUBECTL_PATH:-}" ] && [ -x "$KUBECTL_PATH" ]; then log "kubectl: using KUBECTL_PATH"; return; fi
+  [ -x "$OUT/kubectl" ] && { log "kubectl: cached"; return; }
+  log "kubectl: building v$K8S_VERSION (a few minutes once kube-apiserver's dependencies are built)"
+  build_k8s_cmd kubectl
 }
 
 build_etcd() {
@@ -92,6 +108,7 @@ case "${1:-all}" in
   apiserver) build_apiserver ;;
   etcd) build_etcd ;;
   server) build_server ;;
-  all) build_temporal; build_etcd; build_apiserver; build_server ;;
-  *) echo "usage: $0 [all|temporal|apiserver|etcd|server]" >&2; exit 2 ;;
+  kubectl) build_kubectl ;;
+  all) build_temporal; build_etcd; build_apiserver; build_server; build_kubectl ;;
+  *) echo "usage: $0 [all|temporal|apiserver|etcd|server|kubectl]" >&2; exit 2 ;;
 esac

@@ -2,10 +2,9 @@
  * runOperator: the Disk-Controller process. One Temporal worker (workflows + activities), one informer-backed
  * cluster cache of the namespace, and the watcher that feeds workflows. Any number of replicas may run.
  */
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import { pluginActivities, pluginNames } from './activities/plugins.js';
@@ -28,17 +27,13 @@ import { metaSyncPluginFactory, signalMetaSync } from './plugins/builtin/metasyn
 import { redactText } from './logger.js';
 import { DEFAULT_TIMINGS, TASK_QUEUE_DEFAULT, metasyncPlacementSignal, type Timings } from './workflows/messages.js';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { connectTemporal, temporalTlsOptions, type TemporalTarget } from './temporal-connection.js';
 import { installClusterGauges } from './metrics/cluster-gauges.js';
 import { startMetricsServer } from './metrics/server.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
 
-export interface TemporalTarget {
-  address: string;
-  namespace: string;
-  /** Paths of PEM files for TLS / mTLS (read here, never logged). */
-  tls?: { caPath?: string; certPath?: string; keyPath?: string; serverName?: string };
-}
+export type { TemporalTarget } from './temporal-connection.js';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -78,28 +73,14 @@ export interface RunningOperator {
   stop(): Promise<void>;
 }
 
-function tlsOptions(t: TemporalTarget) {
-  if (!t.tls) return undefined;
-  const read = (p?: string) => (p ? readFileSync(p) : undefined);
-  const cert = read(t.tls.certPath);
-  const key = read(t.tls.keyPath);
-  return {
-    ...(t.tls.caPath ? { serverRootCACertificate: read(t.tls.caPath) } : {}),
-    ...(t.tls.serverName ? { serverNameOverride: t.tls.serverName } : {}),
-    ...(cert && key ? { clientCertPair: { crt: cert, key } } : {}),
-  };
-}
-
 export async function runOperator(o: OperatorOptions): Promise<RunningOperator> {
   const taskQueue = o.taskQueue ?? TASK_QUEUE_DEFAULT;
   const timings: Timings = { ...DEFAULT_TIMINGS, ...o.timings };
   const chain = resolveChain(o.config.scheduler); // unknown filter/priority names fail startup here
-  const tls = tlsOptions(o.temporal);
+  const tls = temporalTlsOptions(o.temporal);
   const log = o.log.child({ component: 'operator', namespace: o.namespace });
 
-  const connection = await Connection.connect({ address: o.temporal.address, ...(tls ? { tls } : {}) }).catch((e) => {
-    throw new Error(`Temporal at ${o.temporal.address}: cannot connect: ${(e as Error).message.split('\n')[0]}`);
-  });
+  const connection = await connectTemporal(o.temporal);
   const client = new Client({ connection, namespace: o.temporal.namespace });
   timings.useSearchAttributes = await ensureSearchAttributes(connection, o.temporal.namespace, log);
   const native = await NativeConnection.connect({ address: o.temporal.address, ...(tls ? { tls } : {}) });

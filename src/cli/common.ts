@@ -1,7 +1,7 @@
 /** Flags shared by the commands, and turning them into operator options. */
 import { loadControllerConfig } from '../config/controller-config.js';
 import { DEFAULT_NAMESPACE } from '../api/constants.js';
-import type { TemporalTarget } from '../operator.js';
+import type { TemporalTarget } from '../temporal-connection.js';
 import { decodeDbInfo, parseGoMysqlDsn, type MysqlTarget } from '../plugins/metasync/dsn.js';
 
 export const commonOptions = {

@@ -1,10 +1,11 @@
 /** `disk-controller explain <namespace>/<name>`: the placement record of one volume, for people. */
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { formatBytes } from '../api/quantity.js';
 import { KubeResources } from '../kube/resources.js';
 import { loadKubeConfig, makeClients } from '../kube/client.js';
 import { placementQuery, poolWorkflowId, volumeWorkflowId, type PlacementRecord } from '../workflows/messages.js';
 import { renderHealth, workflowHealth } from '../workflow-health.js';
+import { connectTemporal } from '../temporal-connection.js';
 import { commonOptions, commonUsage, temporalTarget } from './common.js';
 
 export const explainOptionsSpec = {
@@ -59,7 +60,7 @@ export async function runExplainCommand(v: Record<string, unknown>, positionals:
     return 1;
   }
   const t = temporalTarget(v);
-  const connection = await Connection.connect({ address: t.address });
+  const connection = await connectTemporal(t);
   try {
     const client = new Client({ connection, namespace: t.namespace });
     const id = volumeWorkflowId({ namespace, name, uid: vol.metadata.uid! });

@@ -41,3 +41,4 @@ export const temporalCliPath = () => find('temporal', process.env['TEMPORAL_CLI_
 export const kubeApiserverPath = () =>
   find('kube-apiserver', process.env['KUBEBUILDER_ASSETS'] ? join(process.env['KUBEBUILDER_ASSETS'], 'kube-apiserver') : undefined);
 export const etcdPath = () => find('etcd', process.env['KUBEBUILDER_ASSETS'] ? join(process.env['KUBEBUILDER_ASSETS'], 'etcd') : undefined);
+export const kubectlPath = () => find('kubectl', process.env['KUBECTL_PATH']);

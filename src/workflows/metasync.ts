@@ -56,6 +56,7 @@ export async function metaSyncWorkflow(input: MetaSyncWorkflowInput): Promise<vo
     const woke = await condition(
       () => pending.size > 0 || placements.length > 0 || workflowInfo().continueAsNewSuggested,
       input.timings.metasyncSweepMs ?? 10 * 60_000,
+      { summary: 'next sweep: soft-delete rows whose objects are gone' },
     );
     if (!woke) await acts.metasyncSweep({ namespace: input.namespace });
     if (workflowInfo().continueAsNewSuggested && pending.size === 0 && placements.length === 0) {

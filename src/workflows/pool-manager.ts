@@ -135,6 +135,8 @@ export class PoolManager {
       const woke = await condition(
         () => this.dirty || this.gone || this.nudge || this.queue.length > 0 || workflowInfo().continueAsNewSuggested,
         timeout,
+        // Named for the Temporal UI's timeline: which of the two clocks this timer is.
+        { summary: timeout === t.driftCheckMs ? 'next drift check of the ledger against the API server' : 'next lifecycle check (heartbeat, orphan, deletion)' },
       );
       if (this.nudge) continue; // a reconcile pass ended: recompute the lifecycle timer
       if (!woke && this.lifecycleAt !== undefined && Date.now() >= this.lifecycleAt) {

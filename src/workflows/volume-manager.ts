@@ -134,7 +134,11 @@ export class VolumeManager {
     );
     const wake = () => this.dirty || this.retryRequested || this.gone || workflowInfo().continueAsNewSuggested;
     // condition() without a timeout resolves to undefined, not true: only the timed form can report a timeout.
-    const woke = waits.length ? await condition(wake, Math.min(...waits)) : (await condition(wake), true);
+    const summary =
+      this.requeueMs !== undefined && this.requeueMs <= Math.min(...waits)
+        ? 'requeue after a failed plugin chain'
+        : 'retry of an Unschedulable volume (pools may have changed)';
+    const woke = waits.length ? await condition(wake, Math.min(...waits), { summary }) : (await condition(wake), true);
     this.requeueMs = undefined;
     return woke;
   }
@@ -274,7 +278,7 @@ export class VolumeManager {
     for (let attempt = 0; attempt < 5; attempt++) {
       const requestId = `${this.ref.uid}/${++this.requests}`;
       await this.kube.ledgerRequest({ volume: this.ref, pool, requestId, replyTo: workflowInfo().workflowId });
-      if (await condition(() => this.replies.has(requestId) || this.gone, '60s')) {
+      if (await condition(() => this.replies.has(requestId) || this.gone, '60s', { summary: `reply from the ledger of pool ${pool.name}` })) {
         const r = this.replies.get(requestId);
         this.replies.delete(requestId);
         if (r) return r;
@@ -303,7 +307,7 @@ export class VolumeManager {
         this.awaiting.add(requestId);
         await this.kube.ledgerRequest({ volume: this.ref, pool, requestId, replyTo: workflowInfo().workflowId });
         const wait = Math.max(1, Math.min(silence, started + giveUp - Date.now()));
-        if (await condition(() => answered() !== undefined || this.gone, wait)) {
+        if (await condition(() => answered() !== undefined || this.gone, wait, { summary: `reply from the ledger of pool ${pool.name}` })) {
           const id = answered();
           return id ? this.replies.get(id)! : { accepted: false, reason: 'VolumeGone', freeBytes: 0 };
         }
@@ -355,6 +359,7 @@ export class VolumeManager {
     // Each upsert is a history event: write the search attribute only when the phase really changes.
     if (this.indexedPhase !== phase) this.upsert([{ key: SA_PHASE, value: phase }]);
     this.indexedPhase = phase;
-    setCurrentDetails(`**${phase}**${r.pool ? ` on pool \`${r.pool}\`` : ''}${r.message ? `\n\n${r.message}` : ''}`);
+    // The UI renders details as Markdown: the message goes in a code span so "3/3 pools" stays text, not a fraction.
+    setCurrentDetails(`**${phase}**${r.pool ? ` on pool \`${r.pool}\`` : ''}${r.message ? `\n\n\`${r.message.replace(/`/g, "'")}\`` : ''}`);
   }
 }

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { Finalizers, Labels } from '../../src/api/constants.js';
 import { placementQuery, volumeWorkflowId, ledgerQuery, poolWorkflowId } from '../../src/workflows/messages.js';
 import { activityTypes } from '../harness/history.js';
@@ -123,5 +124,18 @@ describe('e2e: volumes placed end to end', function () {
       return x;
     }, { timeoutMs: 30_000, what: 'status.msg set' });
     assert.equal(v.spec.targetNodeId ?? '', '');
+    // What the Temporal UI shows: the retry timer named for what it waits on, and the current details with the
+    // reason in a code span (Markdown would otherwise be free to render "1/3" as a fraction).
+    const h = c.op!.client.workflow.getHandle(volumeWorkflowId({ namespace: c.ns, name: 'too-big', uid: v.metadata.uid! }));
+    const timers = await eventually(async () => {
+      const events = (await h.fetchHistory()).events ?? [];
+      const t = events.filter((e) => e.timerStartedEventAttributes);
+      assert.ok(t.length > 0, 'a timer started');
+      return t;
+    }, { timeoutMs: 30_000, what: 'retry timer' });
+    const summaries = timers.map((e) => (e.userMetadata?.summary ? defaultPayloadConverter.fromPayload<string>(e.userMetadata.summary as never) : ''));
+    assert.ok(summaries.includes('retry of an Unschedulable volume (pools may have changed)'), summaries.join(' | '));
+    const meta = (await h.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+    assert.equal(meta.currentDetails, '**Unschedulable**\n\n`NoStoragePoolAvailable: PoolFreeSize: 3`');
   });
 });

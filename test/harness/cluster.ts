@@ -1,5 +1,6 @@
 /** Per-test helpers: a namespace, an in-process operator on its own task queue, and object builders. */
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { TemporalTarget } from '../../src/temporal-connection.js';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, V1MicroTime, type KubeConfig } from '@kubernetes/client-node';
 import { GROUP, PLURAL_POOL, PLURAL_VOLUME, VERSION } from '../../src/api/constants.js';
 import type { AntstorVolume, StoragePool } from '../../src/api/types.js';
@@ -18,7 +19,7 @@ export interface TestCluster {
   co: CustomObjectsApi;
   core: CoreV1Api;
   op?: RunningOperator;
-  startOperator(o?: { config?: unknown; timings?: Partial<Timings>; kubeConfig?: KubeConfig; metasync?: OperatorOptions['metasync']; log?: Logger }): Promise<RunningOperator>;
+  startOperator(o?: { temporal?: TemporalTarget; config?: unknown; timings?: Partial<Timings>; kubeConfig?: KubeConfig; metasync?: OperatorOptions['metasync']; log?: Logger }): Promise<RunningOperator>;
   createPool(name: string, o?: PoolOpts): Promise<StoragePool>;
   setPoolStatus(name: string, status: Record<string, unknown>): Promise<void>;
   /** Creates or renews the pool's Lease with this renewTime (the agent's heartbeat). */
@@ -71,7 +72,7 @@ export async function newTestCluster(env: TestEnv, prefix = 't'): Promise<TestCl
       c.op = await runOperator({
         kubeConfig: o.kubeConfig ?? kc,
         namespace: ns,
-        temporal: { address: env.temporal.address, namespace: env.temporal.namespace },
+        temporal: o.temporal ?? { address: env.temporal.address, namespace: env.temporal.namespace },
         taskQueue: `tq-${ns}`,
         config,
         timings: { unschedulableRetryMs: 20_000, ...o.timings },

@@ -1,0 +1,125 @@
+/**
+ * TLS and mTLS to Temporal: the operator and `explain` connect through a TLS front (Node's tls server, requiring a
+ * client certificate, relaying to the dev server) with the --temporal-tls-* flags, and refuse to talk without
+ * them. Certificates are made for the test by openssl.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { connect as netConnect, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer, type Server } from 'node:tls';
+import { REPO_ROOT } from '../../src/embedded/bins.js';
+import { eventually } from '../harness/eventually.js';
+import { testEnv, type TestEnv } from '../harness/env.js';
+import { GiB, newTestCluster, type TestCluster } from '../harness/cluster.js';
+
+function makeCerts(dir: string): Record<'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey', string> {
+  const f = (n: string) => join(dir, n);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test-ca', '-keyout', f('ca.key'), '-out', f('ca.pem'));
+  for (const [who, ext] of [
+    ['server', 'subjectAltName=DNS:temporal.test'],
+    ['client', 'extendedKeyUsage=clientAuth'],
+  ] as const) {
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${who}`, '-keyout', f(`${who}.key`), '-out', f(`${who}.csr`));
+    execFileSync('sh', ['-c', `printf '%s\\n' '${ext}' > ${who}.ext`], { cwd: dir });
+    ssl('x509', '-req', '-in', f(`${who}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', f(`${who}.ext`), '-out', f(`${who}.pem`));
+  }
+  return { ca: f('ca.pem'), serverCert: f('server.pem'), serverKey: f('server.key'), clientCert: f('client.pem'), clientKey: f('client.key') };
+}
+
+/** A TLS front for a plaintext gRPC address: terminates TLS (h2), requires a client certificate, relays bytes. */
+async function tlsFront(target: string, certs: ReturnType<typeof makeCerts>): Promise<{ address: string; server: Server }> {
+  const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
+  const server = createServer(
+    {
+      key: readFileSync(certs.serverKey),
+      cert: readFileSync(certs.serverCert),
+      ca: readFileSync(certs.ca),
+      requestCert: true,
+      rejectUnauthorized: true,
+      ALPNProtocols: ['h2'],
+    },
+    (sock) => {
+      const up = netConnect(port, host);
+      sock.pipe(up).pipe(sock);
+      const end = () => (sock.destroy(), up.destroy());
+      sock.on('error', end);
+      up.on('error', end);
+    },
+  );
+  server.on('tlsClientError', () => undefined);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'src', 'cli.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('exit', (code) => resolve({ code, out, err }));
+  });
+}
+
+describe('e2e: TLS and mTLS to Temporal (operator and explain)', function () {
+  let env: TestEnv;
+  let c: TestCluster;
+  let front: { address: string; server: Server };
+  let certs: ReturnType<typeof makeCerts>;
+
+  before(async function () {
+    env = await testEnv();
+    certs = makeCerts(mkdtempSync(join(tmpdir(), 'dct-tls-')));
+    front = await tlsFront(env.temporal.address, certs);
+    c = await newTestCluster(env, 'tls');
+  });
+  after(async () => {
+    await c?.stop();
+    front?.server.close();
+  });
+
+  const tlsFlags = () => [
+    '--temporal-address', front.address,
+    '--temporal-tls-ca', certs.ca,
+    '--temporal-tls-cert', certs.clientCert,
+    '--temporal-tls-key', certs.clientKey,
+    '--temporal-tls-server-name', 'temporal.test',
+  ];
+
+  it('the operator places a volume over mTLS, and explain reads its record over mTLS with the same flags', async () => {
+    await c.startOperator({
+      temporal: {
+        address: front.address,
+        namespace: 'default',
+        tls: { caPath: certs.ca, certPath: certs.clientCert, keyPath: certs.clientKey, serverName: 'temporal.test' },
+      },
+    });
+    await c.createPool('node-a', { bytes: 10 * GiB });
+    await c.createVolume('v1', { size: GiB, hostNode: 'node-a' });
+    await eventually(async () => assert.equal((await c.getVolume('v1')).spec.targetNodeId, 'node-a'), { timeoutMs: 60_000, what: 'v1 bound over TLS' });
+    const r = await cli(['explain', `${c.ns}/v1`, '--kubeconfig', env.kube.kubeconfigPath, ...tlsFlags()]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, new RegExp(`volume ${c.ns}/v1: Bound on pool node-a\\n`));
+  });
+
+  it('explain without the client certificate is refused by the server, and says which address failed', async () => {
+    const flags = tlsFlags().slice(0, 4).concat(['--temporal-tls-server-name', 'temporal.test']);
+    const r = await cli(['explain', `${c.ns}/v1`, '--kubeconfig', env.kube.kubeconfigPath, ...flags]);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.err, new RegExp(`Temporal at ${front.address} \\(TLS\\): cannot connect`));
+  });
+
+  it('an unreadable certificate file is an error naming its flag and path (and no PEM content)', async () => {
+    const flags = tlsFlags();
+    flags[flags.indexOf('--temporal-tls-key') + 1] = '/nonexistent/client.key';
+    const r = await cli(['explain', `${c.ns}/v1`, '--kubeconfig', env.kube.kubeconfigPath, ...flags]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /--temporal-tls-key \/nonexistent\/client\.key: cannot read: ENOENT/);
+    assert.doesNotMatch(r.err, /BEGIN/);
+  });
+});
