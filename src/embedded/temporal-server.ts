@@ -4,7 +4,7 @@
  * startTemporalDevServer: namespace `default` registered and the project's search attributes added.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -12,7 +12,7 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common';
 import proto, { type temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
-import { binCacheDir } from './bins.js';
+import { binCacheDir, REPO_ROOT } from './bins.js';
 import { createServer } from 'node:net';
 import { startProcess, waitUntil } from './process.js';
 import type { TemporalDevServer } from './temporal-dev-server.js';
@@ -20,6 +20,20 @@ import type { TemporalDevServer } from './temporal-dev-server.js';
 const run = promisify(execFile);
 
 export type TemporalServer = TemporalDevServer;
+
+/** deploy/temporal: dct.yaml (a templated server config) and dynamicconfig.yaml, shared with docker-compose.yml. */
+export const TEMPORAL_CONFIG_DIR = join(REPO_ROOT, 'deploy', 'temporal');
+export const TEMPORAL_CONFIG_ENV = 'dct';
+
+/** The schema steps, in order, for each database (docker-compose's temporal-setup runs the same ones). */
+export const SCHEMA_STEPS = [
+  ['temporal', 'create-database'],
+  ['temporal', 'setup-schema -v 0.0'],
+  ['temporal', 'update-schema -d <schema>/temporal/versioned'],
+  ['visibility', 'create-database'],
+  ['visibility', 'setup-schema -v 0.0'],
+  ['visibility', 'update-schema -d <schema>/visibility/versioned'],
+] as const;
 
 export interface TemporalServerOptions {
   dir: string;
@@ -86,11 +100,8 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   };
 
   try {
-    for (const [kind, db] of [['temporal', dbs.store], ['visibility', dbs.visibility]] as const) {
-      await sqlTool(db, 'create-database');
-      await sqlTool(db, 'setup-schema', '-v', '0.0');
-      await sqlTool(db, 'update-schema', '-d', join(bins.schemaDir, kind, 'versioned'));
-    }
+    for (const [kind, step] of SCHEMA_STEPS)
+      await sqlTool(kind === 'temporal' ? dbs.store : dbs.visibility, ...step.replace('<schema>', bins.schemaDir).split(' '));
   } catch (e) {
     await dropAll();
     throw new Error(`temporal-sql-tool: ${(e as Error & { stderr?: string }).stderr || (e as Error).message}`);
@@ -105,89 +116,35 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     number, number, number, number, number, number, number, number, number,
   ];
   const address = `127.0.0.1:${frontend}`;
-  const configDir = join(opts.dir, 'temporal-server-config');
-  mkdirSync(configDir, { recursive: true });
-  const dynamicConfig = join(configDir, 'dynamicconfig.yaml');
-  writeFileSync(
-    dynamicConfig,
-    [
-      'frontend.enableUpdateWorkflowExecution:',
-      '  - value: true',
-      'system.enableActivityEagerExecution:',
-      '  - value: true',
-      // Slow CI machines stall workers past the 10 s default and cause spurious retries.
-      'history.defaultWorkflowTaskTimeout:',
-      '  - value: 30s',
-      '',
-    ].join('\n'),
-  );
-  const datastore = (db: string, maxConns: number) => `      sql:
-        pluginName: "postgres12"
-        databaseName: "${db}"
-        connectAddr: "${host}:${port}"
-        connectProtocol: "tcp"
-        user: "${user}"
-        password: "${password}"
-        maxConns: ${maxConns}
-        maxIdleConns: ${maxConns}
-        maxConnLifetime: "1h"`;
-  const svc = (grpc: number, membership: number, http?: number) => `    rpc:
-      grpcPort: ${grpc}
-      membershipPort: ${membership}
-      bindOnLocalHost: true${http ? `\n      httpPort: ${http}` : ''}`;
-  const env = 'dct';
-  writeFileSync(
-    join(configDir, `${env}.yaml`),
-    `log:
-  stdout: true
-  level: ${opts.logLevel ?? 'warn'}
-persistence:
-  defaultStore: postgres-default
-  visibilityStore: postgres-visibility
-  numHistoryShards: 4
-  datastores:
-    postgres-default:
-${datastore(dbs.store, 20)}
-    postgres-visibility:
-${datastore(dbs.visibility, 4)}
-global:
-  membership:
-    maxJoinDuration: 30s
-    broadcastAddress: "127.0.0.1"
-services:
-  frontend:
-${svc(frontend, frontendM, frontendHttp)}
-  history:
-${svc(history, historyM)}
-  matching:
-${svc(matching, matchingM)}
-  worker:
-${svc(worker, workerM)}
-clusterMetadata:
-  enableGlobalNamespace: false
-  failoverVersionIncrement: 10
-  masterClusterName: "active"
-  currentClusterName: "active"
-  clusterInformation:
-    active:
-      enabled: true
-      initialFailoverVersion: 1
-      rpcName: "frontend"
-      rpcAddress: "${address}"
-      httpAddress: "127.0.0.1:${frontendHttp}"
-dcRedirectionPolicy:
-  policy: "noop"
-dynamicConfigClient:
-  filepath: "${dynamicConfig}"
-  pollInterval: "10s"
-`,
-  );
+  // The configuration is deploy/temporal/dct.yaml, the same file docker-compose.yml runs; only its variables differ.
+  const configEnv: NodeJS.ProcessEnv = {
+    TEMPORAL_LOG_LEVEL: opts.logLevel ?? 'warn',
+    TEMPORAL_DB: dbs.store,
+    TEMPORAL_VISIBILITY_DB: dbs.visibility,
+    POSTGRES_SEEDS: host,
+    POSTGRES_PORT: String(port),
+    POSTGRES_USER: user,
+    POSTGRES_PWD: password,
+    TEMPORAL_BROADCAST_ADDRESS: '127.0.0.1',
+    BIND_ON_IP: '127.0.0.1',
+    FRONTEND_GRPC_PORT: String(frontend),
+    FRONTEND_HTTP_PORT: String(frontendHttp),
+    FRONTEND_MEMBERSHIP_PORT: String(frontendM),
+    HISTORY_GRPC_PORT: String(history),
+    HISTORY_MEMBERSHIP_PORT: String(historyM),
+    MATCHING_GRPC_PORT: String(matching),
+    MATCHING_MEMBERSHIP_PORT: String(matchingM),
+    WORKER_GRPC_PORT: String(worker),
+    WORKER_MEMBERSHIP_PORT: String(workerM),
+    TEMPORAL_DYNAMIC_CONFIG: join(TEMPORAL_CONFIG_DIR, 'dynamicconfig.yaml'),
+  };
 
   const proc = startProcess(
     'temporal-server',
     bins.server,
-    ['--root', opts.dir, '--config', 'temporal-server-config', '--env', env, '--allow-no-auth', 'start'],
+    ['--root', '/', '--config', TEMPORAL_CONFIG_DIR, '--env', TEMPORAL_CONFIG_ENV, '--allow-no-auth', 'start'],
     join(opts.dir, 'temporal-server.log'),
+    configEnv,
   );
   const stop = async () => {
     await proc.stop();

@@ -47,7 +47,7 @@ describe('e2e: the README newcomer path (dev, examples/manifests, kubectl, expla
       const output = (prefix: string) => results.find((r) => r.line.startsWith(prefix))!.stdout;
       assert.match(output('kubectl apply -f examples/manifests/pools.yaml'), /storagepool\.volume\.antstor\.alipay\.com\/node-3 created/);
       assert.match(output('kubectl apply -f examples/manifests/pools.yaml'), /lease\.coordination\.k8s\.io\/node-3 created/);
-      assert.match(output('examples/manifests/heartbeat.sh'), /renewed the Leases of node-1 node-2 node-3/);
+      assert.match(output('examples/manifests/agent.sh'), /reported Spdk and Lvm OK on node-1 node-2 node-3\n.*renewed the Leases of node-1 node-2 node-3/);
       // Every volume decided: three placed where the manifest's comments say, one pending with LiteIO's reason.
       const table = await eventually(
         () => {
