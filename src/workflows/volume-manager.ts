@@ -48,6 +48,14 @@ export interface VolumeFlags {
   boundedLedgerWait: boolean;
   /** v0.4.0: kube reads and writes, the filter pass and ledger requests run as local activities. */
   localActivities: boolean;
+  /**
+   * v0.5.0: a reply is taken only from the pool that request went to, and an accepted reply nobody waits for is
+   * released. A local activity's side effect survives a workflow task lost with its worker (SIGKILL): the retried
+   * task may filter again on a fresher cache, choose another pool and reuse the request id, while the first pool
+   * still grants the lost request. Without this, that grant could be taken as the new pool's answer (binding a
+   * volume the new pool's ledger never admitted) and would hold bytes until drift repair.
+   */
+  strayGrants: boolean;
 }
 
 /** What the workflow function does next. */
@@ -65,7 +73,10 @@ export class VolumeManager {
   private gone = false;
   /** Ledger answers by request id; only ids this workflow is waiting for are kept. */
   private readonly replies = new Map<string, ReserveResult>();
-  private readonly awaiting = new Set<string>();
+  /** Request id → the pool it was sent to. */
+  private readonly awaiting = new Map<string, string>();
+  /** Pools that granted a request nobody waits for: released before the next request and when idle. */
+  private readonly strays: string[] = [];
   private requests = 0;
   private indexedPhase: VolumePhase | undefined;
   /** Asked for by a plugin, or by a deletion waiting on the agent. */
@@ -100,17 +111,41 @@ export class VolumeManager {
   }
 
   onReply(m: ReserveReplyMsg): void {
+    if (this.flags.strayGrants) {
+      if (this.awaiting.get(m.requestId) === m.pool) this.replies.set(m.requestId, m.result);
+      // A grant for a request nobody waits for (a lost workflow task's, or one given up on): give the bytes back,
+      // unless this volume is bound there (a duplicate answer to a re-asked request).
+      else if (m.result.accepted && m.pool !== this.record.pool && !this.strays.includes(m.pool)) this.strays.push(m.pool);
+      return;
+    }
     // An answer nobody waits for any more (given up, or a re-asked duplicate) is dropped, not kept forever.
     if (this.flags.boundedLedgerWait && !this.awaiting.has(m.requestId)) return;
     this.replies.set(m.requestId, m.result);
+  }
+
+  /** Releases stray grants (see VolumeFlags.strayGrants), except on the pool this volume is bound to. */
+  private async releaseStrays(): Promise<void> {
+    while (this.strays.length) {
+      const pool = this.strays.shift()!;
+      if (pool !== this.record.pool) await this.kube.ledgerRelease({ pool: this.poolRef(pool), uid: this.ref.uid });
+    }
   }
 
   // ---- main loop ----
 
   async run(): Promise<VolumeOutcome> {
     while (!this.gone) {
+      const requeue = this.requeueMs;
       const woke = await this.waitForWork();
       if (this.gone) break;
+      if (this.strays.length) {
+        await this.releaseStrays();
+        // Woken only to give back a stray grant: back to waiting, with the requeue it had.
+        if (woke && !this.dirty && !this.retryRequested && !workflowInfo().continueAsNewSuggested) {
+          this.requeueMs = requeue;
+          continue;
+        }
+      }
       if (workflowInfo().continueAsNewSuggested && !this.dirty && !this.retryRequested) {
         await condition(allHandlersFinished);
         return { continueAsNew: { ref: this.ref, timings: this.timings, state: { record: this.record, lastResourceVersion: this.lastRv } } };
@@ -121,6 +156,7 @@ export class VolumeManager {
       await this.reconcileOnce(retry);
     }
     // The volume is gone from the API server: make sure its bytes are not held.
+    await this.releaseStrays();
     if (this.record.pool) await this.kube.ledgerRelease({ pool: this.poolRef(this.record.pool), uid: this.ref.uid });
     this.setPhase('Deleted');
     await condition(allHandlersFinished);
@@ -132,7 +168,7 @@ export class VolumeManager {
     const waits = [this.record.phase === 'Unschedulable' ? this.timings.unschedulableRetryMs : undefined, this.requeueMs].filter(
       (x): x is number => x !== undefined,
     );
-    const wake = () => this.dirty || this.retryRequested || this.gone || workflowInfo().continueAsNewSuggested;
+    const wake = () => this.dirty || this.retryRequested || this.gone || this.strays.length > 0 || workflowInfo().continueAsNewSuggested;
     // condition() without a timeout resolves to undefined, not true: only the timed form can report a timeout.
     const summary =
       this.requeueMs !== undefined && this.requeueMs <= Math.min(...waits)
@@ -304,7 +340,9 @@ export class VolumeManager {
       for (;;) {
         const requestId = `${this.ref.uid}/${++this.requests}`;
         ids.push(requestId);
-        this.awaiting.add(requestId);
+        this.awaiting.set(requestId, pool.name);
+        // A stray grant on this very pool is released first (ordered before the request), so it is decided afresh.
+        await this.releaseStrays();
         await this.kube.ledgerRequest({ volume: this.ref, pool, requestId, replyTo: workflowInfo().workflowId });
         const wait = Math.max(1, Math.min(silence, started + giveUp - Date.now()));
         if (await condition(() => answered() !== undefined || this.gone, wait, { summary: `reply from the ledger of pool ${pool.name}` })) {

@@ -12,11 +12,14 @@ import { VolumeManager } from './volume-manager.js';
 export const VOLUME_PATCHES = {
   /** v0.4.0: a silent pool is reported within seconds and given up on after a minute; local activities. */
   v040: 'volume-v0.4.0',
+  /** v0.5.0: a reply counts only from the pool it was asked of; a grant nobody waits for is given back. */
+  v050: 'volume-v0.5.0',
 } as const;
 
 export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<PlacementRecord> {
   const v040 = patched(VOLUME_PATCHES.v040);
-  const volume = new VolumeManager(input, { boundedLedgerWait: v040, localActivities: v040 });
+  const v050 = patched(VOLUME_PATCHES.v050);
+  const volume = new VolumeManager(input, { boundedLedgerWait: v040, localActivities: v040, strayGrants: v050 });
   setHandler(volumeEventSignal, (e) => volume.onEvent(e));
   setHandler(retryPlacementSignal, () => volume.onRetry());
   setHandler(placementQuery, () => volume.record);

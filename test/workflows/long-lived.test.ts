@@ -329,6 +329,48 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
     });
   });
 
+  it('volume: a grant from a pool it did not ask (a lost workflow task’s request) is never taken as another pool’s answer, and is given back', async () => {
+    // After a SIGKILL, the retried workflow task may filter again, choose another pool and reuse the request id,
+    // while the first pool still grants the lost task's request (a local activity's signal is not undone).
+    // (Pool names are this test's own: pool workflows of earlier tests still run on their task queues.)
+    const tq = newQueue();
+    const fake = new FakeCluster(() => client, tq);
+    fake.silent.add('slow-g');
+    fake.capacity.set('ghost-g', 10 * GiB);
+    fake.capacity.set('healthy-g', 10 * GiB);
+    fake.volumes.set('vol-g', { rv: 1, target: '', candidates: ['slow-g', 'healthy-g'] });
+    const ref: VolumeRef = { namespace: 'ns', name: 'vol-g', uid: 'uid-g' };
+    const id = volumeWorkflowId(ref);
+    await withWorker(fake, tq, async () => {
+      await client.workflow.start('volumeWorkflow', { workflowId: id, taskQueue: tq, args: [{ ref, timings }] });
+      await eventually(() => assert.equal(fake.count('ledgerRequest', (a) => a.pool.name === 'slow-g'), 1), { timeoutMs: 20_000 });
+      const asked = (fake.calls.find((c) => c.name === 'ledgerRequest')!.arg as ReserveOnPoolInput).requestId;
+      // The lost attempt's request, with the same id, reaches the ghost pool, which grants it.
+      const ghost = { namespace: 'ns', name: 'ghost-g' };
+      await client.workflow.signalWithStart('poolWorkflow', {
+        workflowId: poolWorkflowId(ghost),
+        taskQueue: tq,
+        args: [{ ref: ghost, timings }],
+        signal: reserveRequestSignal,
+        signalArgs: [{ requestId: asked, replyTo: id, req: { ...request(ref.uid), key: 'ns/vol-g' } }],
+      });
+      await eventually(async () => {
+        const rec = await client.workflow.getHandle(id).query(placementQuery);
+        assert.equal(rec.phase, 'Bound', JSON.stringify({ rec, calls: fake.calls.map((c) => c.name) }));
+        assert.equal(rec.pool, 'healthy-g', 'the ghost grant was not taken as the slow pool’s answer');
+      }, { timeoutMs: 20_000 });
+      assert.deepEqual(fake.calls.filter((c) => c.name === 'volumeBind').map((c) => (c.arg as { pool: string }).pool), ['healthy-g']);
+      // The ghost pool's grant is given back: its ledger holds nothing for this volume.
+      await eventually(async () => {
+        assert.equal(fake.count('ledgerRelease', (a) => a.pool === 'ghost-g' && a.uid === 'uid-g'), 1);
+        const l = await client.workflow.getHandle(poolWorkflowId(ghost)).query(ledgerQuery);
+        assert.deepEqual(l.bindings, []);
+      }, { timeoutMs: 20_000, what: 'ghost grant released' });
+      const healthy = await client.workflow.getHandle(poolWorkflowId({ namespace: 'ns', name: 'healthy-g' })).query(ledgerQuery);
+      assert.deepEqual(healthy.bindings.map((b) => b.uid), ['uid-g']);
+    });
+  });
+
   it('volume: continue-as-new under a stream of events keeps its placement and binds once', async () => {
     const tq = newQueue();
     const fake = new FakeCluster(() => client, tq);
