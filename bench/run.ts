@@ -8,6 +8,7 @@
  *   4. W1: 100 pools, 1,000 volumes created 16 at a time, the controller as its own process (placements/s,
  *      create→bound p50/p99, its CPU seconds and peak RSS, history per volume), then W3: deleting them all;
  *      W1x3 (3x pools and volumes) with BENCH_W1X3=1. Ratios of W1 to both limits.
+ *   5. W1 again on temporal-server with PostgreSQL (its own Temporal floor alongside); BENCH_TEMPORAL_SERVER=0 skips it.
  *
  * BENCH_POOLS, BENCH_VOLUMES, BENCH_CONCURRENCY scale it (a quick run: BENCH_POOLS=20 BENCH_VOLUMES=200).
  * Results go to bench/results/latest.json as well.
@@ -19,13 +20,14 @@ import { resolveChain, schedule } from '../src/scheduler/chain.js';
 import { buildPoolNodes } from '../src/scheduler/pool-node.js';
 import { reserve, type LedgerState } from '../src/scheduler/ledger.js';
 import type { AntstorVolume, StoragePool } from '../src/api/types.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../src/embedded/bins.js';
 import { GiB } from '../test/harness/cluster.js';
 import { teardownEnv, testEnv } from '../test/harness/env.js';
 import { patchLoop, temporalFloor } from './limits.js';
+import { startTemporalServer } from '../src/embedded/temporal-server.js';
 import { runPlacement, type DeletionResult, type PlacementResult } from './workload.js';
 
 const pct = (xs: number[], p: number) => {
@@ -98,6 +100,20 @@ async function e2eBench() {
     line('W1', w1.placement);
     if (w1.deletion) line('W3', w1.deletion);
     if (process.env['BENCH_W1X3']) line('W1x3', (await runPlacement(env, { name: 'W1x3', pools: pools * 3, volumes: volumes * 3, concurrency })).placement);
+    // The same W1 on temporal-server with PostgreSQL (deploy/temporal), with its own Temporal floor, side by side.
+    if (process.env['BENCH_TEMPORAL_SERVER'] !== '0') {
+      const dir = mkdtempSync(join(os.tmpdir(), 'dct-bench-tserver-'));
+      const server = await startTemporalServer({ dir });
+      try {
+        const senv = { ...env, temporal: server };
+        const floor = await temporalFloor(senv, volumes, pools, concurrency);
+        const ws = await runPlacement(senv, { name: 'W1s', pools, volumes, concurrency });
+        line('W1_temporalServer', { ...ws.placement, temporalFloorPerSec: +floor.toFixed(1) });
+      } finally {
+        await server.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
     const lim = results['limits'] as { mergePatchPerSec1: number; temporalFloorPerSec: number } & Record<string, number>;
     const w = results['W1'] as PlacementResult;
     line('ratios', {
@@ -107,9 +123,9 @@ async function e2eBench() {
     console.log('');
     console.log('| workload | placed | /s | p50 ms | p99 ms | controller CPU s | peak RSS MiB | history KiB/vol | local/remote |');
     console.log('|---|---|---|---|---|---|---|---|---|');
-    for (const k of ['W1', 'W1x3']) {
+    for (const [k, label] of [['W1', 'W1, dev server'], ['W1_temporalServer', 'W1, temporal-server + PostgreSQL'], ['W1x3', 'W1x3, dev server']] as const) {
       const r = results[k] as PlacementResult | undefined;
-      if (r) console.log(`| ${k} (${r.pools} pools) | ${r.bound}/${r.volumes} | ${r.placementsPerSec} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.controllerCpuSec} | ${r.controllerPeakRssMiB} | ${r.historyKiBPerVolume} | ${r.local}/${r.remote} |`);
+      if (r) console.log(`| ${label} (${r.pools} pools) | ${r.bound}/${r.volumes} | ${r.placementsPerSec} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.controllerCpuSec} | ${r.controllerPeakRssMiB} | ${r.historyKiBPerVolume} | ${r.local}/${r.remote} |`);
     }
     const d = results['W3'] as DeletionResult | undefined;
     if (d) console.log(`W3: ${d.volumes} deleted and released in ${d.seconds} s (${d.deletionsPerSec}/s), controller CPU ${d.controllerCpuSec} s`);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { REPO_ROOT } from '../src/embedded/bins.js';
-import { ledgerQuery, placementQuery, poolWorkflowId, volumeWorkflowId } from '../src/workflows/messages.js';
+import { ledgerQuery, placementQuery, poolWorkflowId, reserveRequestSignal, volumeWorkflowId } from '../src/workflows/messages.js';
 import { GiB, newTestCluster } from '../test/harness/cluster.js';
 import { eventually } from '../test/harness/eventually.js';
 import { teardownEnv, testEnv } from '../test/harness/env.js';
@@ -21,6 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { startTemporalDevServer } from '../src/embedded/temporal-dev-server.js';
 import { inParallel } from '../test/harness/capacity-sampler.js';
+import { activityTypes } from '../test/harness/history.js';
 
 const force = process.argv.includes('--force');
 const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -48,12 +49,13 @@ async function main() {
     await c.createVolume('deleted', { size: 2 * GiB, hostNode: 'node-b' });
     await c.createVolume('unschedulable', { size: 900 * GiB, hostNode: 'node-a' });
     await c.createVolume('invalid-selector', { size: GiB, annotations: { 'obnvmf/pool-label-selector': 'a in (b' } });
+    await c.createVolume('stray-grant', { size: GiB, hostNode: 'node-a', positionAdvice: 'MustLocal' });
     const ref = async (name: string) => {
       const v = await c.getVolume(name);
       return { namespace: c.ns, name, uid: v.metadata.uid! };
     };
     await eventually(async () => {
-      for (const n of ['bound', 'deleted']) if (!(await c.getVolume(n)).spec.targetNodeId) throw new Error(`${n} not bound`);
+      for (const n of ['bound', 'deleted', 'stray-grant']) if (!(await c.getVolume(n)).spec.targetNodeId) throw new Error(`${n} not bound`);
       for (const n of ['unschedulable', 'invalid-selector']) if (!(await c.getVolume(n)).status?.msg) throw new Error(`${n} has no msg`);
     }, { timeoutMs: 60_000 });
     const deleted = await ref('deleted');
@@ -61,6 +63,23 @@ async function main() {
     await eventually(async () => {
       if ((await wf.getHandle(volumeWorkflowId(deleted)).describe()).status.name !== 'COMPLETED') throw new Error('not completed');
     }, { timeoutMs: 60_000 });
+    // v0.5.0: a grant from a pool the volume did not ask (what a lost workflow task's request leaves): node-b
+    // really grants it, and the volume, bound on node-a, gives it back.
+    const stray = await ref('stray-grant');
+    await wf.signalWithStart('poolWorkflow', {
+      workflowId: poolWorkflowId({ namespace: c.ns, name: 'node-b' }),
+      taskQueue: op.taskQueue,
+      args: [{ ref: { namespace: c.ns, name: 'node-b' }, timings: op.timings }],
+      signal: reserveRequestSignal,
+      signalArgs: [{ requestId: `${stray.uid}/1`, replyTo: volumeWorkflowId(stray), req: { uid: stray.uid, key: `${c.ns}/stray-grant`, bytes: GiB, sizeByte: GiB, remote: true, countsRemote: true, reservationId: '', viaReservation: false } }],
+    });
+    await eventually(async () => {
+      const l = await wf.getHandle(poolWorkflowId({ namespace: c.ns, name: 'node-b' })).query(ledgerQuery);
+      if (l.bindings.some((b) => b.uid === stray.uid)) throw new Error('stray grant not released yet');
+      const h = await wf.getHandle(volumeWorkflowId(stray)).fetchHistory();
+      if (!activityTypes(h).includes('ledgerRelease')) throw new Error('no release in the history yet');
+    }, { timeoutMs: 30_000 });
+    out.push({ type: 'volumeWorkflow', scenario: 'stray-grant', id: volumeWorkflowId(stray) });
     // Let the unschedulable volume's fallback timer fire once, so the history holds a timer-driven retry.
     await new Promise((r) => setTimeout(r, 6_000));
     await wf.getHandle(volumeWorkflowId(await ref('bound'))).query(placementQuery);

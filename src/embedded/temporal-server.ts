@@ -19,7 +19,7 @@ import type { TemporalDevServer } from './temporal-dev-server.js';
 
 const run = promisify(execFile);
 
-export type TemporalServer = TemporalDevServer;
+export type TemporalServer = TemporalDevServer & { restart(downMs: number, kill?: boolean): Promise<void> };
 
 /** deploy/temporal: dct.yaml (a templated server config) and dynamicconfig.yaml, shared with docker-compose.yml. */
 export const TEMPORAL_CONFIG_DIR = join(REPO_ROOT, 'deploy', 'temporal');
@@ -139,19 +139,16 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     TEMPORAL_DYNAMIC_CONFIG: join(TEMPORAL_CONFIG_DIR, 'dynamicconfig.yaml'),
   };
 
-  const proc = startProcess(
-    'temporal-server',
-    bins.server,
-    ['--root', '/', '--config', TEMPORAL_CONFIG_DIR, '--env', TEMPORAL_CONFIG_ENV, '--allow-no-auth', 'start'],
-    join(opts.dir, 'temporal-server.log'),
-    configEnv,
-  );
-  const stop = async () => {
-    await proc.stop();
-    await dropAll();
-  };
-  try {
-    await waitUntil(
+  const launch = () =>
+    startProcess(
+      'temporal-server',
+      bins.server,
+      ['--root', '/', '--config', TEMPORAL_CONFIG_DIR, '--env', TEMPORAL_CONFIG_ENV, '--allow-no-auth', 'start'],
+      join(opts.dir, 'temporal-server.log'),
+      configEnv,
+    );
+  const answering = (p: ReturnType<typeof launch>) =>
+    waitUntil(
       'temporal-server',
       async () => {
         const c = await Connection.connect({ address, connectTimeout: 1000 });
@@ -162,8 +159,25 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
           await c.close();
         }
       },
-      { timeoutMs: 90_000, intervalMs: 300, proc },
+      { timeoutMs: 90_000, intervalMs: 300, proc: p },
     );
+  let proc = launch();
+  const stop = async () => {
+    await proc.stop();
+    await dropAll();
+  };
+  /** Stops the server (SIGKILL when `kill`, else SIGTERM), waits `downMs`, starts it again on the same databases. */
+  const restart = async (downMs: number, kill = false) => {
+    if (kill) {
+      proc.child.kill('SIGKILL');
+      await proc.exited;
+    } else await proc.stop();
+    await new Promise((r) => setTimeout(r, downMs));
+    proc = launch();
+    await answering(proc);
+  };
+  try {
+    await answering(proc);
     const c = await Connection.connect({ address });
     try {
       await c.workflowService.registerNamespace({
@@ -194,5 +208,13 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     await stop().catch(() => undefined);
     throw e;
   }
-  return { address, namespace: 'default', process: proc, stop };
+  return {
+    address,
+    namespace: 'default',
+    get process() {
+      return proc;
+    },
+    stop,
+    restart,
+  };
 }

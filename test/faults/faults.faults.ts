@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startKubeControlPlane, type KubeControlPlane } from '../../src/embedded/kube-control-plane.js';
 import { startTemporalDevServer, type TemporalDevServer } from '../../src/embedded/temporal-dev-server.js';
+import { startTemporalServer, type TemporalServer } from '../../src/embedded/temporal-server.js';
 import { freePort } from '../../src/embedded/process.js';
 import { metasyncOption } from '../../src/cli/common.js';
 import type { RunningOperator } from '../../src/operator.js';
@@ -92,6 +93,31 @@ describe('faults', function () {
     const r = await checkInvariants(c, op.client, caps, sampler);
     assert.deepEqual([r.bound, r.pending], [120, 30]);
     log(`restarted with ${before} bound; ${r.bound} bound, ${r.pending} pending afterwards; ${r.workflowsChecked} workflows healthy`);
+  });
+
+  it('temporal-server (PostgreSQL) killed and restarted mid-burst', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dct-fault-tserver-'));
+    const temporal: TemporalServer = await startTemporalServer({ dir });
+    cleanups.push(async () => {
+      await temporal.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const c = await newTestCluster({ ...env, temporal }, 'f-tsrv');
+    const op = await c.startOperator({ config: { scheduler: { maxRemoteVolumeCount: 1000 } } });
+    cleanups.push(() => op.stop());
+    const caps = await pools(c, 4, 30);
+    const sampler = sampleCapacity(c, caps);
+    const burst = inParallel(Array.from({ length: 150 }, (_, i) => i), 8, (i) => c.createVolume(`v-${i}`, { size: GiB }));
+    await eventually(async () => assert.ok((await boundCount(c)) >= 20), { timeoutMs: 120_000, intervalMs: 100 });
+    const before = await boundCount(c);
+    // SIGKILL: every service of the server dies at once, mid-write; its state is what PostgreSQL committed.
+    await temporal.restart(3000, true);
+    await burst;
+    await eventually(async () => assert.equal(await boundCount(c), 120), { timeoutMs: 300_000, intervalMs: 1000, what: '120 bound after the restart' });
+    await sampler.stop();
+    const r = await checkInvariants(c, op.client, caps, sampler);
+    assert.deepEqual([r.bound, r.pending], [120, 30]);
+    log(`killed with ${before} bound; ${r.bound} bound, ${r.pending} pending afterwards; ${r.workflowsChecked} workflows healthy`);
   });
 
   it('kube-apiserver restarted mid-burst; volumes created after the restart are placed', async () => {
