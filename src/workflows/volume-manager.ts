@@ -113,9 +113,10 @@ export class VolumeManager {
   onReply(m: ReserveReplyMsg): void {
     if (this.flags.strayGrants) {
       if (this.awaiting.get(m.requestId) === m.pool) this.replies.set(m.requestId, m.result);
-      // A grant for a request nobody waits for (a lost workflow task's, or one given up on): give the bytes back,
-      // unless this volume is bound there (a duplicate answer to a re-asked request).
-      else if (m.result.accepted && m.pool !== this.record.pool && !this.strays.includes(m.pool)) this.strays.push(m.pool);
+      // A grant for a request nobody waits for (a lost workflow task's, or one given up on) holds bytes: give them
+      // back. Not when this volume is bound there or asking that pool now: a ledger holds one binding per volume,
+      // so that grant is the very binding in use (a late duplicate answer).
+      else if (m.result.accepted && !this.usesPool(m.pool) && !this.strays.includes(m.pool)) this.strays.push(m.pool);
       return;
     }
     // An answer nobody waits for any more (given up, or a re-asked duplicate) is dropped, not kept forever.
@@ -123,11 +124,18 @@ export class VolumeManager {
     this.replies.set(m.requestId, m.result);
   }
 
-  /** Releases stray grants (see VolumeFlags.strayGrants), except on the pool this volume is bound to. */
+  /** Bound to that pool, or waiting for its answer. */
+  private usesPool(pool: string): boolean {
+    if (pool === this.record.pool) return true;
+    for (const p of this.awaiting.values()) if (p === pool) return true;
+    return false;
+  }
+
+  /** Releases stray grants (see VolumeFlags.strayGrants), except where this volume is bound or asking now. */
   private async releaseStrays(): Promise<void> {
     while (this.strays.length) {
       const pool = this.strays.shift()!;
-      if (pool !== this.record.pool) await this.kube.ledgerRelease({ pool: this.poolRef(pool), uid: this.ref.uid });
+      if (!this.usesPool(pool)) await this.kube.ledgerRelease({ pool: this.poolRef(pool), uid: this.ref.uid });
     }
   }
 
@@ -341,7 +349,7 @@ export class VolumeManager {
         const requestId = `${this.ref.uid}/${++this.requests}`;
         ids.push(requestId);
         this.awaiting.set(requestId, pool.name);
-        // A stray grant on this very pool is released first (ordered before the request), so it is decided afresh.
+        // Stray grants elsewhere are given back while this pool is asked (one on this pool is this binding).
         await this.releaseStrays();
         await this.kube.ledgerRequest({ volume: this.ref, pool, requestId, replyTo: workflowInfo().workflowId });
         const wait = Math.max(1, Math.min(silence, started + giveUp - Date.now()));

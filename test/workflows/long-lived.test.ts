@@ -368,6 +368,13 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
       }, { timeoutMs: 20_000, what: 'ghost grant released' });
       const healthy = await client.workflow.getHandle(poolWorkflowId({ namespace: 'ns', name: 'healthy-g' })).query(ledgerQuery);
       assert.deepEqual(healthy.bindings.map((b) => b.uid), ['uid-g']);
+      // A late duplicate grant from the pool it is bound to is that same binding: nothing is released.
+      await client.workflow.getHandle(id).signal(reserveReplySignal, { requestId: 'uid-g/99', pool: 'healthy-g', result: { accepted: true, freeBytes: 0 } });
+      await client.workflow.getHandle(id).query(placementQuery); // the signal is processed before the query answers
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(fake.count('ledgerRelease', (a) => a.pool === 'healthy-g'), 0);
+      const still = await client.workflow.getHandle(poolWorkflowId({ namespace: 'ns', name: 'healthy-g' })).query(ledgerQuery);
+      assert.deepEqual(still.bindings.map((b) => b.uid), ['uid-g']);
     });
   });
 
