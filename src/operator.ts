@@ -25,11 +25,12 @@ import { describeTarget, type MysqlTarget } from './plugins/metasync/dsn.js';
 import { MetaWriter, type PlacementRow } from './plugins/metasync/writer.js';
 import { metaSyncPluginFactory, signalMetaSync } from './plugins/builtin/metasync-plugin.js';
 import { redactText } from './logger.js';
-import { DEFAULT_TIMINGS, TASK_QUEUE_DEFAULT, metasyncPlacementSignal, type Timings } from './workflows/messages.js';
+import { DEFAULT_TIMINGS, TASK_QUEUE_DEFAULT, ledgerQuery, metasyncPlacementSignal, poolWorkflowId, type Timings } from './workflows/messages.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { connectTemporal, temporalTlsOptions, type TemporalTarget } from './temporal-connection.js';
 import { installClusterGauges } from './metrics/cluster-gauges.js';
 import { startMetricsServer } from './metrics/server.js';
+import { poolStateHandler } from './state/pool-state.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
 
@@ -184,7 +185,15 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
 
   const uninstallGauges = installClusterGauges(cache, o.config.scheduler.nodeReservations);
   const metrics = o.metricsAddr
-    ? await startMetricsServer(o.metricsAddr).catch((e: Error) => {
+    ? await startMetricsServer(o.metricsAddr, {
+        // LiteIO's state API, from the pool's ledger (a query on its workflow, bounded by a deadline).
+        '/state/storagepool': poolStateHandler({
+          namespace: o.namespace,
+          pool: (name) => cache.getPool(name),
+          volume: (_ns, name) => cache.getVolume(name),
+          ledger: (name) => withDeadline(client.workflow.getHandle(poolWorkflowId({ namespace: o.namespace, name })).query(ledgerQuery), 10_000),
+        }),
+      }).catch((e: Error) => {
         if (!o.metricsBestEffort) throw e;
         log.error('metrics not served (set --metricsAddr to a free address, or 0)', { error: e.message });
         return undefined;
@@ -208,4 +217,10 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
     })());
 
   return { client, cache, watcher, worker, taskQueue, timings, probeServer, ...(metrics ? { metricsUrl: metrics.url } : {}), stop };
+}
+
+/** Rejects after `ms` (a query on a workflow whose worker is busy or gone would otherwise wait long). */
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms)))]).finally(() => clearTimeout(t));
 }

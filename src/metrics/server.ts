@@ -12,11 +12,23 @@ export function parseListenAddr(addr: string): { host: string; port: number } {
   return { host: host || '0.0.0.0', port };
 }
 
-export async function startMetricsServer(addr: string): Promise<{ server: Server; url: string }> {
+/** An extra handler on the metrics address (controller-runtime's AddMetricsExtraHandler), by exact path. */
+export type ExtraHandler = (url: URL) => Promise<{ status: number; contentType: string; body: string }>;
+
+export async function startMetricsServer(addr: string, extra: Record<string, ExtraHandler> = {}): Promise<{ server: Server; url: string }> {
   const { host, port } = parseListenAddr(addr);
   const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://metrics');
+    const handler = Object.hasOwn(extra, url.pathname) ? extra[url.pathname] : undefined;
+    if (handler) {
+      handler(url).then(
+        (a) => res.writeHead(a.status, { 'content-type': a.contentType }).end(a.body),
+        (e) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${url.pathname}: ${(e as Error).message}`),
+      );
+      return;
+    }
     if (!req.url?.startsWith('/metrics')) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /metrics');
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found; try /metrics${Object.keys(extra).map((p) => ` or ${p}`).join('')}`);
       return;
     }
     scrape().then(

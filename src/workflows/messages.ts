@@ -161,6 +161,8 @@ export interface LedgerView {
   lastDrift?: DriftReport & { at: string };
   /** Requests waiting for a fresh view of the pool (or for the next run, during continue-as-new). */
   queued?: number;
+  /** Standing reservations (config nodeReservations) this pool holds. */
+  reservations?: { id: string; size: number; claimed: boolean }[];
 }
 
 export const poolEventSignal = defineSignal<[ObjectEvent]>('poolEvent');

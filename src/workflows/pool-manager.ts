@@ -11,7 +11,7 @@
  */
 import { allHandlersFinished, condition, getExternalWorkflowHandle, log, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import { boundBytes, ledgerFreeBytes, release, repairDrift, reserve, type DriftReport, type LedgerState, type ReserveResult } from '../scheduler/ledger.js';
+import { boundBytes, heldLedgerReservations, ledgerFreeBytes, release, repairDrift, reserve, type DriftReport, type LedgerState, type ReserveResult } from '../scheduler/ledger.js';
 import { runDeletionHooks, runReconcileChain } from './plugin-chain.js';
 import {
   reserveReplySignal,
@@ -115,6 +115,7 @@ export class PoolManager {
       bindings,
       ...(this.lastDrift ? { lastDrift: this.lastDrift } : {}),
       ...(this.queue.length ? { queued: this.queue.length } : {}),
+      ...(v ? { reservations: heldLedgerReservations(this.ledger, v.info, v.policy) } : {}),
     };
   }
 
