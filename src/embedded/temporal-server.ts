@@ -14,7 +14,7 @@ import proto, { type temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
 import { binCacheDir, REPO_ROOT } from './bins.js';
 import { createServer } from 'node:net';
-import { startProcess, waitUntil } from './process.js';
+import { startProcess, waitUntil, type ManagedProcess } from './process.js';
 import type { TemporalDevServer } from './temporal-dev-server.js';
 
 const run = promisify(execFile);
@@ -83,6 +83,23 @@ async function lowFreePort(): Promise<number> {
   }
 }
 
+/** Waits until a Temporal frontend at `address` answers (or `proc` exits, or 90 s pass). */
+export function frontendAnswers(what: string, address: string, proc: ManagedProcess): Promise<void> {
+  return waitUntil(
+    what,
+    async () => {
+      const c = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await c.workflowService.listNamespaces({});
+        return true;
+      } finally {
+        await c.close();
+      }
+    },
+    { timeoutMs: 90_000, intervalMs: 300, proc },
+  );
+}
+
 export async function startTemporalServer(opts: TemporalServerOptions): Promise<TemporalServer> {
   const bins = paths();
   const host = opts.pgHost ?? '127.0.0.1';
@@ -147,20 +164,7 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
       join(opts.dir, 'temporal-server.log'),
       configEnv,
     );
-  const answering = (p: ReturnType<typeof launch>) =>
-    waitUntil(
-      'temporal-server',
-      async () => {
-        const c = await Connection.connect({ address, connectTimeout: 1000 });
-        try {
-          await c.workflowService.listNamespaces({});
-          return true;
-        } finally {
-          await c.close();
-        }
-      },
-      { timeoutMs: 90_000, intervalMs: 300, proc: p },
-    );
+  const answering = (p: ReturnType<typeof launch>) => frontendAnswers('temporal-server', address, p);
   let proc = launch();
   const stop = async () => {
     await proc.stop();

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { parse as parseYaml } from 'yaml';
 import { binCacheDir, REPO_ROOT, temporalCliPath } from '../../src/embedded/bins.js';
-import { startProcess, waitUntil, type ManagedProcess } from '../../src/embedded/process.js';
-import { TEMPORAL_CONFIG_DIR } from '../../src/embedded/temporal-server.js';
+import { startProcess, type ManagedProcess } from '../../src/embedded/process.js';
+import { frontendAnswers, TEMPORAL_CONFIG_DIR } from '../../src/embedded/temporal-server.js';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/messages.js';
 import { eventually } from '../harness/eventually.js';
 import { testEnv, type TestEnv } from '../harness/env.js';
@@ -119,19 +119,7 @@ describe('e2e: docker-compose.yml’s temporal-server arrangement, run as writte
     assert.ok(s.ports!.includes('7233:7233'));
     address = `127.0.0.1:${ports['FRONTEND_GRPC_PORT']}`;
     server = startProcess('temporal-server (compose)', join(bin, 'temporal-server'), args, join(env.dir, `compose-temporal-${tag}.log`), e);
-    await waitUntil(
-      'temporal-server (compose)',
-      async () => {
-        const conn = await Connection.connect({ address, connectTimeout: 1000 });
-        try {
-          await conn.workflowService.getSystemInfo({});
-          return true;
-        } finally {
-          await conn.close();
-        }
-      },
-      { timeoutMs: 90_000, intervalMs: 300, proc: server },
-    );
+    await frontendAnswers('temporal-server (compose)', address, server);
   });
 
   it('temporal-setup: its command registers the namespace and exactly the search attributes the workflows use', async () => {

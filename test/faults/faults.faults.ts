@@ -67,6 +67,32 @@ describe('faults', function () {
     log(`${r.volumes} volumes, ${r.bound} bound, ${r.pending} pending, ${sampler.samples} samples, ${r.workflowsChecked} workflows healthy`);
   });
 
+  /**
+   * 150 volumes into room for 120 on a Temporal of the case's own; `restart` takes it down and up again once 20
+   * are bound. Afterwards: 120 bound, 30 pending, the invariants hold.
+   */
+  async function burstThroughTemporalRestart(
+    prefix: string,
+    temporal: TestEnv['temporal'],
+    restart: () => Promise<TestEnv['temporal']>,
+  ): Promise<string> {
+    const c = await newTestCluster({ ...env, temporal }, prefix);
+    const op = await c.startOperator({ config: { scheduler: { maxRemoteVolumeCount: 1000 } } });
+    cleanups.push(() => op.stop());
+    const caps = await pools(c, 4, 30);
+    const sampler = sampleCapacity(c, caps);
+    const burst = inParallel(Array.from({ length: 150 }, (_, i) => i), 8, (i) => c.createVolume(`v-${i}`, { size: GiB }));
+    await eventually(async () => assert.ok((await boundCount(c)) >= 20), { timeoutMs: 120_000, intervalMs: 100 });
+    const before = await boundCount(c);
+    await restart();
+    await burst;
+    await eventually(async () => assert.equal(await boundCount(c), 120), { timeoutMs: 300_000, intervalMs: 1000, what: '120 bound after the restart' });
+    await sampler.stop();
+    const r = await checkInvariants(c, op.client, caps, sampler);
+    assert.deepEqual([r.bound, r.pending], [120, 30]);
+    return `${before} bound at the restart; ${r.bound} bound, ${r.pending} pending afterwards; ${r.workflowsChecked} workflows healthy`;
+  }
+
   it('Temporal (dev server on a file database) stopped and restarted mid-burst', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dct-fault-temporal-'));
     const port = await freePort();
@@ -76,23 +102,13 @@ describe('faults', function () {
       await temporal.stop();
       rmSync(dir, { recursive: true, force: true });
     });
-    const c = await newTestCluster({ ...env, temporal }, 'f-tmp');
-    const op = await c.startOperator({ config: { scheduler: { maxRemoteVolumeCount: 1000 } } });
-    cleanups.push(() => op.stop());
-    const caps = await pools(c, 4, 30);
-    const sampler = sampleCapacity(c, caps);
-    const burst = inParallel(Array.from({ length: 150 }, (_, i) => i), 8, (i) => c.createVolume(`v-${i}`, { size: GiB }));
-    await eventually(async () => assert.ok((await boundCount(c)) >= 20), { timeoutMs: 120_000, intervalMs: 100 });
-    const before = await boundCount(c);
-    await temporal.stop();
-    await new Promise((r) => setTimeout(r, 3000));
-    temporal = await startTemporalDevServer({ dir, dbFile, port });
-    await burst;
-    await eventually(async () => assert.equal(await boundCount(c), 120), { timeoutMs: 300_000, intervalMs: 1000, what: '120 bound after the restart' });
-    await sampler.stop();
-    const r = await checkInvariants(c, op.client, caps, sampler);
-    assert.deepEqual([r.bound, r.pending], [120, 30]);
-    log(`restarted with ${before} bound; ${r.bound} bound, ${r.pending} pending afterwards; ${r.workflowsChecked} workflows healthy`);
+    log(
+      await burstThroughTemporalRestart('f-tmp', temporal, async () => {
+        await temporal.stop();
+        await new Promise((r) => setTimeout(r, 3000));
+        return (temporal = await startTemporalDevServer({ dir, dbFile, port }));
+      }),
+    );
   });
 
   it('temporal-server (PostgreSQL) killed and restarted mid-burst', async () => {
@@ -102,22 +118,8 @@ describe('faults', function () {
       await temporal.stop();
       rmSync(dir, { recursive: true, force: true });
     });
-    const c = await newTestCluster({ ...env, temporal }, 'f-tsrv');
-    const op = await c.startOperator({ config: { scheduler: { maxRemoteVolumeCount: 1000 } } });
-    cleanups.push(() => op.stop());
-    const caps = await pools(c, 4, 30);
-    const sampler = sampleCapacity(c, caps);
-    const burst = inParallel(Array.from({ length: 150 }, (_, i) => i), 8, (i) => c.createVolume(`v-${i}`, { size: GiB }));
-    await eventually(async () => assert.ok((await boundCount(c)) >= 20), { timeoutMs: 120_000, intervalMs: 100 });
-    const before = await boundCount(c);
     // SIGKILL: every service of the server dies at once, mid-write; its state is what PostgreSQL committed.
-    await temporal.restart(3000, true);
-    await burst;
-    await eventually(async () => assert.equal(await boundCount(c), 120), { timeoutMs: 300_000, intervalMs: 1000, what: '120 bound after the restart' });
-    await sampler.stop();
-    const r = await checkInvariants(c, op.client, caps, sampler);
-    assert.deepEqual([r.bound, r.pending], [120, 30]);
-    log(`killed with ${before} bound; ${r.bound} bound, ${r.pending} pending afterwards; ${r.workflowsChecked} workflows healthy`);
+    log(await burstThroughTemporalRestart('f-tsrv', temporal, async () => (await temporal.restart(3000, true), temporal)));
   });
 
   it('kube-apiserver restarted mid-burst; volumes created after the restart are placed', async () => {
