@@ -10,3 +10,6 @@ cd "$here/../.."
 log "building $IMAGE from the Dockerfile"
 buildah bud --pull-never --layers --isolation chroot --network host -t "$IMAGE" -f Dockerfile . >&2
 log "built $IMAGE"
+# vfs stores every layer as a full copy: drop what no tag uses (older builds), so repeated CI runs do not fill the
+# disk. The next build's `npm ci` layer is rebuilt (about a minute) instead of reused.
+buildah rmi --prune >/dev/null 2>&1 || true
