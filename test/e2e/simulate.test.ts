@@ -3,26 +3,16 @@
  * what the controller then does with that volume for real. An unreachable API server is an error naming it.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../src/embedded/bins.js';
 import type { SimulationResult } from '../../src/scheduler/simulate.js';
+import { runCli } from '../harness/cli.js';
 import { eventually } from '../harness/eventually.js';
 import { testEnv, type TestEnv } from '../harness/env.js';
 import { GiB, newTestCluster, type TestCluster } from '../harness/cluster.js';
 
-function simulate(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'simulate', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
+const simulate = (args: string[]) => runCli(['simulate', ...args]);
 
 describe('e2e: simulate on the live cluster', function () {
   let env: TestEnv;

@@ -4,13 +4,13 @@
  * them. Certificates are made for the test by openssl.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { connect as netConnect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:tls';
-import { REPO_ROOT } from '../../src/embedded/bins.js';
+import { runCli } from '../harness/cli.js';
 import { eventually } from '../harness/eventually.js';
 import { testEnv, type TestEnv } from '../harness/env.js';
 import { GiB, newTestCluster, type TestCluster } from '../harness/cluster.js';
@@ -55,16 +55,7 @@ async function tlsFront(target: string, certs: ReturnType<typeof makeCerts>): Pr
   return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'src', 'cli.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
+const cli = (args: string[]) => runCli(args);
 
 describe('e2e: TLS and mTLS to Temporal (operator and explain)', function () {
   let env: TestEnv;
