@@ -10,7 +10,7 @@ import { Reasons } from '../api/constants.js';
 import { capacityVerdict, type CapacityPolicy } from './capacity.js';
 import { schedule, summarizeDecision, type PlacementDecision, type ResolvedChain } from './chain.js';
 import type { SchedulerConfig } from './config.js';
-import { buildPoolNodes, capacityRequestFor, freeBytes, nodeHeld, nodeTotals, poolCapacity, type PoolNode } from './pool-node.js';
+import { buildPoolNodes, capacityRequestFor, freeBytes, heldReservations, nodeHeld, nodeTotals, poolCapacity, type PoolNode } from './pool-node.js';
 
 export interface SimulatedVolume {
   /** namespace/name */
@@ -94,10 +94,11 @@ export function simulatePlacement(cfg: SchedulerConfig, chain: ResolvedChain, in
   const unbound = live.filter((v) => !v.spec?.targetNodeId);
   const pending = [...unbound.filter((v) => !isAdded(v)).sort(byArrival), ...unbound.filter(isAdded)];
 
-  // Placed volumes join `placedSoFar` with targetNodeId set, so later volumes see them as bound.
-  const placedSoFar: AntstorVolume[] = [];
-  const nodesNow = () => buildPoolNodes(pools, [...bound, ...placedSoFar], cfg.nodeReservations);
-  const before = new Map(nodesNow().map((n) => [poolNodeId(n.pool), { free: freeBytes(n), bound: n.volumes.length }]));
+  // A placed volume joins its pool's node with targetNodeId set (and the node's held reservations are worked out
+  // again), so later volumes see it as bound — one node updated per placement, not the whole cluster rebuilt.
+  const nodes = buildPoolNodes(pools, bound, cfg.nodeReservations);
+  const byId = new Map(nodes.map((n) => [poolNodeId(n.pool), n]));
+  const before = new Map(nodes.map((n) => [poolNodeId(n.pool), { free: freeBytes(n), bound: n.volumes.length }]));
 
   const volumes: SimulatedVolume[] = [];
   for (const vol of pending) {
@@ -106,19 +107,21 @@ export function simulatePlacement(cfg: SchedulerConfig, chain: ResolvedChain, in
     let chosen: string | undefined;
     // The workflow's loop: filter pass → ask the best candidate's ledger → on refusal, filter again without it.
     for (;;) {
-      const nodes = nodesNow();
       decision = schedule(cfg, chain, nodes, vol, { refused });
       const best = decision.candidates[0];
       if (decision.error || !best) break;
-      const n = nodes.find((x) => poolNodeId(x.pool) === best.pool)!;
-      const why = ledgerVerdict(cfg, n, vol);
+      const why = ledgerVerdict(cfg, byId.get(best.pool)!, vol);
       if (!why) {
         chosen = best.pool;
         break;
       }
       refused[best.pool] = why;
     }
-    if (chosen) placedSoFar.push({ ...vol, spec: { ...vol.spec, targetNodeId: chosen } });
+    if (chosen) {
+      const n = byId.get(chosen)!;
+      n.volumes = [...n.volumes, { ...vol, spec: { ...vol.spec, targetNodeId: chosen } }];
+      n.reservations = heldReservations(n.pool, n.volumes, cfg.nodeReservations);
+    }
     volumes.push({
       volume: key(vol),
       sizeByte: vol.spec?.sizeByte ?? 0,
@@ -132,7 +135,7 @@ export function simulatePlacement(cfg: SchedulerConfig, chain: ResolvedChain, in
     });
   }
 
-  const after = nodesNow();
+  const after = nodes;
   const placedOn = new Map<string, number>();
   for (const v of volumes) if (v.pool) placedOn.set(v.pool, (placedOn.get(v.pool) ?? 0) + 1);
   return {
