@@ -20,6 +20,6 @@ COPY scripts/versions.sh ./scripts/versions.sh
 COPY deploy/crds ./deploy/crds
 COPY config ./config
 USER node
-EXPOSE 9080
+EXPOSE 9080 9090 9443
 ENTRYPOINT ["node", "dist/src/cli.js"]
 CMD ["operator", "--workflow-bundle=/app/dist/workflow-bundle.js", "--config=/app/config/default.yaml"]

@@ -7,8 +7,11 @@
  *      Temporal floor (bare workflows with a placement's round trips; bench/floor-workflows.ts);
  *   4. W1: 100 pools, 1,000 volumes created 16 at a time, the controller as its own process (placements/s,
  *      create→bound p50/p99, its CPU seconds and peak RSS, history per volume), then W3: deleting them all;
- *      W1x3 (3x pools and volumes) with BENCH_W1X3=1. Ratios of W1 to both limits.
- *   5. W1 again on temporal-server with PostgreSQL (its own Temporal floor alongside); BENCH_TEMPORAL_SERVER=0 skips it.
+ *      W1x3 (3x pools and volumes) with BENCH_W1X3=1. Ratios of W1 to both limits. BENCH_W2=1: W2 (10x W1:
+ *      1,000 pools, 10,000 volumes; BENCH_W2_FACTOR) and W1's size, each placed, then the controller restarted
+ *      (restart → ready, → caught up, first placement after it, RSS).
+ *   5. W1 again on temporal-server with PostgreSQL (its own Temporal floor alongside); BENCH_TEMPORAL_SERVER=0 skips it,
+ *      BENCH_DEV=0 runs only it (the limits still run: the ratios need them).
  *
  * BENCH_POOLS, BENCH_VOLUMES, BENCH_CONCURRENCY scale it (a quick run: BENCH_POOLS=20 BENCH_VOLUMES=200).
  * Results go to bench/results/latest.json as well.
@@ -28,7 +31,7 @@ import { GiB } from '../test/harness/cluster.js';
 import { teardownEnv, testEnv } from '../test/harness/env.js';
 import { patchLoop, temporalFloor } from './limits.js';
 import { startTemporalServer } from '../src/embedded/temporal-server.js';
-import { runPlacement, type DeletionResult, type PlacementResult } from './workload.js';
+import { runPlacement, type DeletionResult, type PlacementResult, type RestartResult } from './workload.js';
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -96,9 +99,20 @@ async function e2eBench() {
       [`mergePatchPerSec${concurrency}`]: +patch16.toFixed(1),
       temporalFloorPerSec: +(await temporalFloor(env, volumes, pools, concurrency)).toFixed(1),
     });
-    const w1 = await runPlacement(env, { name: 'W1', pools, volumes, concurrency, deleteAfter: true });
-    line('W1', w1.placement);
-    if (w1.deletion) line('W3', w1.deletion);
+    if (process.env['BENCH_DEV'] !== '0') {
+      const w1 = await runPlacement(env, { name: 'W1', pools, volumes, concurrency, deleteAfter: true });
+      line('W1', w1.placement);
+      if (w1.deletion) line('W3', w1.deletion);
+    }
+    // W2 (the long-lived issue): 10x W1's pools and volumes, then the controller restarted over all of it; with
+    // the same restart measured at W1's size alongside, to show how each figure grows from 1k to 10k volumes.
+    if (process.env['BENCH_W2']) {
+      const k = Number(process.env['BENCH_W2_FACTOR'] ?? 10);
+      for (const [name, p, n] of [['W2_1k', pools, volumes], ['W2', pools * k, volumes * k]] as const) {
+        const r = await runPlacement(env, { name, pools: p, volumes: n, concurrency, restartAfter: true, timeoutMs: 3_600_000 });
+        line(name, { ...r.placement, restart: r.restart });
+      }
+    }
     if (process.env['BENCH_W1X3']) line('W1x3', (await runPlacement(env, { name: 'W1x3', pools: pools * 3, volumes: volumes * 3, concurrency })).placement);
     // The same W1 on temporal-server with PostgreSQL (deploy/temporal), with its own Temporal floor, side by side.
     if (process.env['BENCH_TEMPORAL_SERVER'] !== '0') {
@@ -115,22 +129,46 @@ async function e2eBench() {
       }
     }
     const lim = results['limits'] as { mergePatchPerSec1: number; temporalFloorPerSec: number } & Record<string, number>;
-    const w = results['W1'] as PlacementResult;
+    const w = results['W1'] as PlacementResult | undefined;
+    const ws = results['W1_temporalServer'] as (PlacementResult & { temporalFloorPerSec: number }) | undefined;
     line('ratios', {
-      W1OverMergePatch: +(w.placementsPerSec / lim[`mergePatchPerSec${concurrency}`]!).toFixed(3),
-      W1OverTemporalFloor: +(w.placementsPerSec / lim.temporalFloorPerSec).toFixed(3),
+      ...(w
+        ? {
+            W1OverMergePatch: +(w.placementsPerSec / lim[`mergePatchPerSec${concurrency}`]!).toFixed(3),
+            W1OverTemporalFloor: +(w.placementsPerSec / lim.temporalFloorPerSec).toFixed(3),
+          }
+        : {}),
+      ...(ws ? { W1TemporalServerOverItsFloor: +(ws.placementsPerSec / ws.temporalFloorPerSec).toFixed(3) } : {}),
     });
     console.log('');
     console.log('| workload | placed | /s | p50 ms | p99 ms | controller CPU s | peak RSS MiB | history KiB/vol | local/remote |');
     console.log('|---|---|---|---|---|---|---|---|---|');
-    for (const [k, label] of [['W1', 'W1, dev server'], ['W1_temporalServer', 'W1, temporal-server + PostgreSQL'], ['W1x3', 'W1x3, dev server']] as const) {
+    for (const [k, label] of [['W1', 'W1, dev server'], ['W1_temporalServer', 'W1, temporal-server + PostgreSQL'], ['W1x3', 'W1x3, dev server'], ['W2_1k', 'W2 at W1 size, dev server'], ['W2', 'W2, dev server']] as const) {
       const r = results[k] as PlacementResult | undefined;
       if (r) console.log(`| ${label} (${r.pools} pools) | ${r.bound}/${r.volumes} | ${r.placementsPerSec} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.controllerCpuSec} | ${r.controllerPeakRssMiB} | ${r.historyKiBPerVolume} | ${r.local}/${r.remote} |`);
+    }
+    // Round trips per placement, from the histories (a sample of volumes, and of pools).
+    for (const k of ['W1', 'W1_temporalServer', 'W1x3', 'W2']) {
+      const r = results[k] as PlacementResult | undefined;
+      for (const [who, a] of [['volume', r?.perVolume], ['pool', r?.perPool]] as const)
+        if (a)
+          console.log(
+            `${k} per ${who} (${a.workflows} sampled): ${a.events} events, ${a.workflowTasks} workflow tasks (${a.workflowTasksLost} timed out or failed), ${a.signals} signals, ${a.localActivities} local activities (${Object.entries(a.byType).map(([t, n]) => `${t} ${n}`).join(', ')}), ${a.activities} activities, ${a.timers} timers`,
+          );
+    }
+    for (const k of ['W2_1k', 'W2']) {
+      const r = (results[k] as { restart?: RestartResult } | undefined)?.restart;
+      if (r)
+        console.log(
+          `${k} restart: ready in ${r.restartToReadySec} s, caught up in ${r.restartToCaughtUpSec} s, next placement ${r.firstPlacementAfterRestartMs} ms, CPU ${r.controllerCpuSec} s, peak RSS ${r.controllerPeakRssMiB} MiB`,
+        );
     }
     const d = results['W3'] as DeletionResult | undefined;
     if (d) console.log(`W3: ${d.volumes} deleted and released in ${d.seconds} s (${d.deletionsPerSec}/s), controller CPU ${d.controllerCpuSec} s`);
     mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
-    writeFileSync(join(REPO_ROOT, 'bench', 'results', 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+    // A run without the dev-server W1 (BENCH_DEV=0) does not replace the full run's file.
+    const file = process.env['BENCH_DEV'] === '0' ? 'latest-temporal-server.json' : 'latest.json';
+    writeFileSync(join(REPO_ROOT, 'bench', 'results', file), JSON.stringify(results, null, 2) + '\n');
   } finally {
     await teardownEnv();
   }

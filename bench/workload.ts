@@ -18,6 +18,7 @@ import { REPO_ROOT } from '../src/embedded/bins.js';
 import { freePort } from '../src/embedded/process.js';
 import { ledgerQuery, poolWorkflowId, volumeWorkflowId } from '../src/workflows/messages.js';
 import { inParallel } from '../test/harness/capacity-sampler.js';
+import { activityTypes } from '../test/harness/history.js';
 import { GiB, newTestCluster, type TestCluster } from '../test/harness/cluster.js';
 import type { TestEnv } from '../test/harness/env.js';
 import { cpuSeconds, peakRss, pct } from './proc-stats.js';
@@ -36,6 +37,70 @@ export interface PlacementResult {
   controllerCpuSec: number;
   controllerPeakRssMiB: number;
   historyKiBPerVolume: number;
+  perVolume?: HistoryAnatomy;
+  perPool?: HistoryAnatomy;
+}
+
+/** W2's second half: the controller restarted over everything placed. */
+export interface RestartResult {
+  workload: string;
+  volumes: number;
+  /** SIGTERM of the old process → /readyz of the new one. */
+  restartToReadySec: number;
+  /** → the new process is idle again (every workflow woken by the watcher's resync has run its task). */
+  restartToCaughtUpSec: number;
+  /** A volume created once ready: create → bound. */
+  firstPlacementAfterRestartMs: number;
+  controllerCpuSec: number;
+  controllerPeakRssMiB: number;
+}
+
+/** What one workflow's history holds, averaged over a sample: the round trips a placement costs. */
+export interface HistoryAnatomy {
+  workflows: number;
+  events: number;
+  workflowTasks: number;
+  /** Workflow tasks that timed out or failed (each one re-run, often with a full replay). */
+  workflowTasksLost: number;
+  signals: number;
+  localActivities: number;
+  activities: number;
+  timers: number;
+  /** Local activities by type (ledgerRequest, ledgerProbe, …). */
+  byType: Record<string, number>;
+}
+
+function anatomy(hs: proto.temporal.api.history.v1.IHistory[]): HistoryAnatomy {
+  const t = { events: 0, workflowTasks: 0, workflowTasksLost: 0, signals: 0, localActivities: 0, activities: 0, timers: 0 };
+  const byType: Record<string, number> = {};
+  const E = proto.temporal.api.enums.v1.EventType;
+  for (const h of hs)
+    for (const e of h.events ?? []) {
+      t.events++;
+      const type = e.eventType;
+      if (type === E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) t.workflowTasks++;
+      if (type === E.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT || type === E.EVENT_TYPE_WORKFLOW_TASK_FAILED) t.workflowTasksLost++;
+      if (type === E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED) t.signals++;
+      if (type === E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) t.activities++;
+      if (type === E.EVENT_TYPE_TIMER_STARTED) t.timers++;
+      for (const name of activityTypes({ events: [e] })) {
+        if (type === E.EVENT_TYPE_MARKER_RECORDED) t.localActivities++;
+        byType[name] = (byType[name] ?? 0) + 1;
+      }
+    }
+  const n = Math.max(1, hs.length);
+  const avg = (x: number) => +(x / n).toFixed(1);
+  return {
+    workflows: hs.length,
+    events: avg(t.events),
+    workflowTasks: avg(t.workflowTasks),
+    workflowTasksLost: avg(t.workflowTasksLost),
+    signals: avg(t.signals),
+    localActivities: avg(t.localActivities),
+    activities: avg(t.activities),
+    timers: avg(t.timers),
+    byType: Object.fromEntries(Object.entries(byType).map(([k, v]) => [k, avg(v)])),
+  };
 }
 
 export interface DeletionResult {
@@ -50,7 +115,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]): Promise<ChildProcess> {
   const probe = await freePort();
-  const log = createWriteStream(join(env.dir, `${c.ns}-controller.log`));
+  // BENCH_LOGS=<dir>: keep the controller's log there (the test env's directory is removed at the end).
+  const logDir = process.env['BENCH_LOGS'] || env.dir;
+  const log = createWriteStream(join(logDir, `${c.ns}-controller.log`));
   // BENCH_PROFILE=<dir>: the controller writes a V8 CPU profile there when it exits.
   const prof = process.env['BENCH_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE']}`] : [];
   const p = spawn(
@@ -63,7 +130,7 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
   p.stderr!.pipe(log);
   const until = Date.now() + 120_000;
   for (;;) {
-    if (p.exitCode !== null) throw new Error(`controller exited with ${p.exitCode}; see ${join(env.dir, `${c.ns}-controller.log`)}`);
+    if (p.exitCode !== null) throw new Error(`controller exited with ${p.exitCode}; see ${join(logDir, `${c.ns}-controller.log`)}`);
     const ok = await fetch(`http://127.0.0.1:${probe}/readyz`).then((r) => r.ok).catch(() => false);
     if (ok) return p;
     if (Date.now() > until) throw new Error('controller not ready in 120 s');
@@ -117,8 +184,8 @@ function watchVolumes(c: TestCluster): { boundAt: Map<string, number>; goneAt: M
 
 export async function runPlacement(
   env: TestEnv,
-  o: { name: string; pools: number; volumes: number; concurrency: number; timeoutMs?: number; deleteAfter?: boolean },
-): Promise<{ placement: PlacementResult; deletion?: DeletionResult }> {
+  o: { name: string; pools: number; volumes: number; concurrency: number; timeoutMs?: number; deleteAfter?: boolean; restartAfter?: boolean },
+): Promise<{ placement: PlacementResult; deletion?: DeletionResult; restart?: RestartResult }> {
   const c = await newTestCluster(env, o.name.toLowerCase().replace(/[^a-z0-9]/g, ''));
   const pools = Array.from({ length: o.pools }, (_, i) => `pool-${i}`);
   await inParallel(pools, 8, (p) => c.createPool(p, { bytes: 1024 * GiB }));
@@ -128,11 +195,11 @@ export async function runPlacement(
     const now = new Date();
     void inParallel(pools, 8, (p) => c.setLease(p, now).catch(() => undefined));
   }, 30_000);
-  const proc = await startController(env, c, []).catch((e) => {
+  let proc = await startController(env, c, []).catch((e) => {
     clearInterval(heartbeat);
     throw e;
   });
-  const pid = proc.pid!;
+  let pid = proc.pid!;
   const connection = await Connection.connect({ address: env.temporal.address });
   const client = new Client({ connection, namespace: env.temporal.namespace });
   try {
@@ -157,13 +224,11 @@ export async function runPlacement(
     let local = 0;
     for (const v of vols) if (v.spec.targetNodeId && v.spec.targetNodeId === v.spec.hostNode?.id) local++;
     const sample = vols.filter((v) => v.spec.targetNodeId).slice(0, 20);
-    const sizes = await Promise.all(
-      sample.map(async (v) =>
-        proto.temporal.api.history.v1.History.encode(
-          await client.workflow.getHandle(volumeWorkflowId({ namespace: c.ns, name: v.metadata.name!, uid: v.metadata.uid! })).fetchHistory(),
-        ).finish().length,
-      ),
+    const histories = await Promise.all(
+      sample.map((v) => client.workflow.getHandle(volumeWorkflowId({ namespace: c.ns, name: v.metadata.name!, uid: v.metadata.uid! })).fetchHistory()),
     );
+    const sizes = histories.map((h) => proto.temporal.api.history.v1.History.encode(h).finish().length);
+    const poolHistories = await Promise.all(pools.slice(0, 10).map((p) => client.workflow.getHandle(poolWorkflowId({ namespace: c.ns, name: p })).fetchHistory().catch(() => undefined)));
     const bound = w.boundAt.size;
     const placement: PlacementResult = {
       workload: o.name,
@@ -179,7 +244,35 @@ export async function runPlacement(
       controllerCpuSec: +cpu.toFixed(1),
       controllerPeakRssMiB: Math.round(peak),
       historyKiBPerVolume: +(sizes.reduce((a, b) => a + b, 0) / Math.max(1, sizes.length) / 1024).toFixed(1),
+      perVolume: anatomy(histories),
+      perPool: anatomy(poolHistories.filter((h): h is NonNullable<typeof h> => !!h)),
     };
+    let restart: RestartResult | undefined;
+    if (o.restartAfter) {
+      await settle(pid, 60_000);
+      const r0 = performance.now();
+      proc.kill('SIGTERM');
+      await new Promise((r) => (proc.exitCode !== null ? r(undefined) : proc.once('exit', r)));
+      proc = await startController(env, c, []);
+      pid = proc.pid!;
+      const ready = performance.now();
+      const rrss = peakRss(pid);
+      const created1 = performance.now();
+      await c.createVolume('v-after-restart', { size: GiB, hostNode: 'pool-0' });
+      while (!w.boundAt.has('v-after-restart') && performance.now() - created1 < 600_000) await sleep(50);
+      const firstMs = (w.boundAt.get('v-after-restart') ?? performance.now()) - created1;
+      await settle(pid, 1_800_000);
+      const caught = performance.now() - 2000; // settle() ends after two quiet seconds
+      restart = {
+        workload: o.name,
+        volumes: o.volumes,
+        restartToReadySec: +((ready - r0) / 1000).toFixed(1),
+        restartToCaughtUpSec: +((caught - r0) / 1000).toFixed(1),
+        firstPlacementAfterRestartMs: Math.round(firstMs),
+        controllerCpuSec: +cpuSeconds(pid).toFixed(1),
+        controllerPeakRssMiB: Math.round(rrss.stop()),
+      };
+    }
     let deletion: DeletionResult | undefined;
     if (o.deleteAfter) {
       await settle(pid, 30_000);
@@ -205,7 +298,7 @@ export async function runPlacement(
       };
     }
     w.stop();
-    return { placement, ...(deletion ? { deletion } : {}) };
+    return { placement, ...(deletion ? { deletion } : {}), ...(restart ? { restart } : {}) };
   } finally {
     clearInterval(heartbeat);
     proc.kill('SIGTERM');

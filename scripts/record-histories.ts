@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { REPO_ROOT } from '../src/embedded/bins.js';
-import { ledgerQuery, placementQuery, poolWorkflowId, reserveRequestSignal, volumeWorkflowId } from '../src/workflows/messages.js';
+import { ledgerQuery, placementQuery, poolStartOptions, poolWorkflowId, reserveRequestSignal, volumeWorkflowId } from '../src/workflows/messages.js';
+import { runOperator, type RunningOperator } from '../src/operator.js';
+import { parseControllerConfig } from '../src/config/controller-config.js';
+import { createLogger } from '../src/logger.js';
 import { GiB, newTestCluster } from '../test/harness/cluster.js';
 import { eventually } from '../test/harness/eventually.js';
 import { teardownEnv, testEnv } from '../test/harness/env.js';
@@ -35,8 +38,10 @@ async function main() {
   const op = await c.startOperator({
     metasync,
     config: { scheduler: { filters: ['Basic', 'Affinity', 'SameRack'] }, pluginConfigs: { Stamp: { value: 'recorder' } } },
-    timings: { unschedulableRetryMs: 5_000, poolRecheckMs: 1000 },
+    // A short silence, so the waited-for-pool scenario probes its pool within seconds.
+    timings: { unschedulableRetryMs: 5_000, poolRecheckMs: 1000, ledgerSilenceReportMs: 3000 },
   });
+  let held: RunningOperator | undefined;
   const wf = op.client.workflow;
   const out: { type: string; scenario: string; id: string; runId?: string; client?: typeof wf }[] = [];
   const canDir = mkdtempSync(join(tmpdir(), 'dct-rec-can-'));
@@ -68,7 +73,7 @@ async function main() {
     const stray = await ref('stray-grant');
     await wf.signalWithStart('poolWorkflow', {
       workflowId: poolWorkflowId({ namespace: c.ns, name: 'node-b' }),
-      taskQueue: op.taskQueue,
+      taskQueue: op.poolTaskQueue ?? op.taskQueue,
       args: [{ ref: { namespace: c.ns, name: 'node-b' }, timings: op.timings }],
       signal: reserveRequestSignal,
       signalArgs: [{ requestId: `${stray.uid}/1`, replyTo: volumeWorkflowId(stray), req: { uid: stray.uid, key: `${c.ns}/stray-grant`, bytes: GiB, sizeByte: GiB, remote: true, countsRemote: true, reservationId: '', viaReservation: false } }],
@@ -80,6 +85,36 @@ async function main() {
       if (!activityTypes(h).includes('ledgerRelease')) throw new Error('no release in the history yet');
     }, { timeoutMs: 30_000 });
     out.push({ type: 'volumeWorkflow', scenario: 'stray-grant', id: volumeWorkflowId(stray) });
+    // v0.6.0: a pool whose workflow tasks no worker takes for a while (its queue unpolled, as in a rollout): the
+    // volume asks once, probes the pool after each silence and waits (reporting WaitingForPool), then binds when a
+    // worker for that queue appears. The pool's workflow is started on that queue before its StoragePool exists.
+    const heldQueue = `${op.taskQueue}-held-pools`;
+    const slow = { namespace: c.ns, name: 'node-slow' };
+    await wf.start('poolWorkflow', poolStartOptions({ taskQueue: heldQueue, timings: op.timings }, slow));
+    await c.createPool('node-slow', { bytes: 10 * GiB });
+    await c.createVolume('waited-for-pool', { size: GiB, hostNode: 'node-slow', positionAdvice: 'MustLocal' });
+    const waited = await ref('waited-for-pool');
+    await eventually(async () => {
+      const h = await wf.getHandle(volumeWorkflowId(waited)).fetchHistory();
+      if (activityTypes(h).filter((t) => t === 'ledgerProbe').length < 2) throw new Error('fewer than two probes yet');
+      if (!(await c.getVolume('waited-for-pool')).status?.msg?.startsWith('WaitingForPool')) throw new Error('no WaitingForPool in status.msg');
+    }, { timeoutMs: 60_000 });
+    held = await runOperator({
+      kubeConfig: env.kube.kubeConfig,
+      namespace: c.ns,
+      temporal: { address: env.temporal.address, namespace: env.temporal.namespace },
+      taskQueue: `${op.taskQueue}-held`,
+      poolTaskQueue: heldQueue,
+      watch: false,
+      config: parseControllerConfig({}, 'recorder'),
+      timings: op.timings,
+      log: createLogger('error'),
+      workflowBundle: env.workflowBundle,
+    });
+    await eventually(async () => {
+      if ((await c.getVolume('waited-for-pool')).spec.targetNodeId !== 'node-slow') throw new Error('waited-for-pool not bound');
+    }, { timeoutMs: 60_000 });
+    out.push({ type: 'volumeWorkflow', scenario: 'waited-for-pool', id: volumeWorkflowId(waited) });
     // Let the unschedulable volume's fallback timer fire once, so the history holds a timer-driven retry.
     await new Promise((r) => setTimeout(r, 6_000));
     await wf.getHandle(volumeWorkflowId(await ref('bound'))).query(placementQuery);
@@ -129,6 +164,7 @@ async function main() {
       console.log(`wrote ${file} (${history.events?.length} events)`);
     }
   } finally {
+    await held?.stop();
     await c.stop();
     await canCluster.stop();
     await canTemporal.stop();

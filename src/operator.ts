@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import { pluginActivities, pluginNames } from './activities/plugins.js';
 import { instantiatePlugins } from './plugins/registry.js';
@@ -25,11 +25,13 @@ import { describeTarget, type MysqlTarget } from './plugins/metasync/dsn.js';
 import { MetaWriter, type PlacementRow } from './plugins/metasync/writer.js';
 import { metaSyncPluginFactory, signalMetaSync } from './plugins/builtin/metasync-plugin.js';
 import { redactText } from './logger.js';
-import { DEFAULT_TIMINGS, TASK_QUEUE_DEFAULT, ledgerQuery, metasyncPlacementSignal, poolWorkflowId, type Timings } from './workflows/messages.js';
+import { DEFAULT_TIMINGS, poolTaskQueueFor, TASK_QUEUE_DEFAULT, ledgerQuery, metasyncPlacementSignal, poolWorkflowId, type Timings } from './workflows/messages.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { connectTemporal, temporalTlsOptions, type TemporalTarget } from './temporal-connection.js';
 import { installClusterGauges } from './metrics/cluster-gauges.js';
 import { startMetricsServer } from './metrics/server.js';
+import { startWebhookServer, type WebhookServer } from './webhook/server.js';
+import { AssumedPlacements } from './scheduler/assumed.js';
 import { poolStateHandler } from './state/pool-state.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
@@ -58,6 +60,10 @@ export interface OperatorOptions {
   /** The address is a default, not asked for: when it is taken, log an error and run without metrics. */
   metricsBestEffort?: boolean;
   maxCachedWorkflows?: number;
+  /** LiteIO's AntstorVolume admission webhook (--enableWebhook): HTTPS on addr with tls.crt/tls.key from tlsDir. */
+  webhook?: { addr: string; tlsDir: string };
+  /** The pool workflows' task queue (default `<taskQueue>-pools`); false: pools share the volumes' queue. */
+  poolTaskQueue?: string | false;
 }
 
 export interface RunningOperator {
@@ -65,9 +71,14 @@ export interface RunningOperator {
   cache: ClusterCache;
   watcher?: Watcher;
   worker: Worker;
+  /** Serves the pool workflows' own task queue (absent when pools share the volumes' queue). */
+  poolWorker?: Worker;
   taskQueue: string;
+  poolTaskQueue?: string;
   timings: Timings;
   probeServer?: Server;
+  /** The webhook's base URL when the webhook is served. */
+  webhookUrl?: string;
   /** The /metrics URL when metricsAddr was given (with the real port when it was :0). */
   metricsUrl?: string;
   /** Stops watcher, worker, informers and connections. */
@@ -76,10 +87,13 @@ export interface RunningOperator {
 
 export async function runOperator(o: OperatorOptions): Promise<RunningOperator> {
   const taskQueue = o.taskQueue ?? TASK_QUEUE_DEFAULT;
+  const poolTaskQueue = o.poolTaskQueue === false || process.env['DCT_SHARED_POOL_QUEUE'] === '1' ? undefined : (o.poolTaskQueue ?? poolTaskQueueFor(taskQueue));
   const timings: Timings = { ...DEFAULT_TIMINGS, ...o.timings };
   const chain = resolveChain(o.config.scheduler); // unknown filter/priority names fail startup here
-  const tls = temporalTlsOptions(o.temporal);
   const log = o.log.child({ component: 'operator', namespace: o.namespace });
+  // First, before any connection: a bad --tlsdir or a taken --port fails startup at once, naming the flag.
+  const webhook: WebhookServer | undefined = o.webhook ? await startWebhookServer({ ...o.webhook, log: log.child({ component: 'webhook' }) }) : undefined;
+  const tls = temporalTlsOptions(o.temporal);
 
   const connection = await connectTemporal(o.temporal);
   const client = new Client({ connection, namespace: o.temporal.namespace });
@@ -126,8 +140,10 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
     cache,
     temporal: client,
     taskQueue,
+    ...(poolTaskQueue ? { poolTaskQueue } : {}),
     config: o.config,
     chain,
+    assumed: new AssumedPlacements(),
     timings,
     log,
     pluginNames: { StoragePool: pluginNames(plugins, 'StoragePool'), AntstorVolume: pluginNames(plugins, 'AntstorVolume') },
@@ -142,32 +158,49 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   };
   const activities = { ...createActivities(deps), ...pluginActivities(deps, plugins, clients), ...(metaActs ?? {}) };
 
+  // One bundle for both workers (bundling is seconds of CPU at start).
+  const workflowBundle = o.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: bundlerLogger(log) }));
   const worker = await Worker.create({
     connection: native,
     namespace: o.temporal.namespace,
     taskQueue,
     activities,
-    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    workflowBundle,
     maxCachedWorkflows: o.maxCachedWorkflows ?? (Number(process.env['MAX_CACHED_WORKFLOWS']) || 2000),
     shutdownGraceTime: '10s',
   });
+  // Pool workflows (the ledgers every placement waits on) on their own queue, slots and pollers; pools started
+  // on the shared queue by an older version keep running there (the first worker serves every workflow type).
+  const poolWorker = poolTaskQueue
+    ? await Worker.create({
+        connection: native,
+        namespace: o.temporal.namespace,
+        taskQueue: poolTaskQueue,
+        activities,
+        workflowBundle,
+        maxCachedWorkflows: Number(process.env['MAX_CACHED_POOL_WORKFLOWS']) || 1000,
+        shutdownGraceTime: '10s',
+      })
+    : undefined;
 
   const userVolumePlugins = pluginNames(plugins, 'AntstorVolume').some((n) => n !== 'MetaSync');
   const watcher =
     o.watch === false
       ? undefined
-      : new Watcher(cache, client, { taskQueue, timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector, metasync: !!o.metasync, statusOnlyWakes: userVolumePlugins }, log);
+      : new Watcher(cache, client, { taskQueue, ...(poolTaskQueue ? { poolTaskQueue } : {}), timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector, metasync: !!o.metasync, statusOnlyWakes: userVolumePlugins }, log);
   watcher?.start();
-  const workerRun = worker.run();
+  const workerRun = Promise.all([worker.run(), poolWorker?.run()]);
   workerRun.catch((e) => log.error('worker stopped with an error', { error: (e as Error).message }));
   await cache.start();
-  log.info('operator running', { taskQueue, temporal: o.temporal.address, temporalNamespace: o.temporal.namespace });
+  log.info('operator running', { taskQueue, poolTaskQueue: poolTaskQueue ?? taskQueue, temporal: o.temporal.address, temporalNamespace: o.temporal.namespace });
 
   let probeServer: Server | undefined;
   if (o.probeAddr) {
     const [host, port] = o.probeAddr.includes(':') ? o.probeAddr.split(':') : ['0.0.0.0', o.probeAddr];
     probeServer = createServer((req, res) => {
-      const state = worker.getState();
+      // Both workers: the state of the one that is furthest from RUNNING.
+      const states = [worker.getState(), ...(poolWorker ? [poolWorker.getState()] : [])];
+      const state = states.find((s) => s !== 'RUNNING') ?? 'RUNNING';
       if (req.url?.startsWith('/status')) {
         // For people and scrapers: is anything stuck? (not a probe: a failing workflow is not fixed by a restart)
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -200,6 +233,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
       })
     : undefined;
   if (metrics) log.info('metrics served', { url: metrics.url });
+  if (webhook) log.info('admission webhook served', { url: webhook.url });
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -207,8 +241,9 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
       watcher?.stop();
       probeServer?.close();
       metrics?.server.close();
+      webhook?.close();
       uninstallGauges();
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      for (const w of [worker, poolWorker]) if (w?.getState() === 'RUNNING') w.shutdown();
       await workerRun.catch(() => undefined);
       await cache.stop();
       await native.close().catch(() => undefined);
@@ -216,7 +251,13 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
       await connection.close().catch(() => undefined);
     })());
 
-  return { client, cache, watcher, worker, taskQueue, timings, probeServer, ...(metrics ? { metricsUrl: metrics.url } : {}), stop };
+  return { client, cache, watcher, worker, ...(poolWorker ? { poolWorker, poolTaskQueue } : {}), taskQueue, timings, probeServer, ...(metrics ? { metricsUrl: metrics.url } : {}), ...(webhook ? { webhookUrl: webhook.url } : {}), stop };
+}
+
+/** The bundler's logger: only its errors matter to an operator. */
+function bundlerLogger(log: Logger) {
+  const quiet = () => undefined;
+  return { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: (m: string) => log.error('workflow bundle', { error: m }) };
 }
 
 /** Rejects after `ms` (a query on a workflow whose worker is busy or gone would otherwise wait long). */

@@ -7,6 +7,7 @@ import type { PlacementRow } from '../plugins/metasync/writer.js';
 import type { KubeResources } from '../kube/resources.js';
 import type { Logger } from '../logger.js';
 import type { ResolvedChain } from '../scheduler/chain.js';
+import type { AssumedPlacements } from '../scheduler/assumed.js';
 import type { Timings } from '../workflows/messages.js';
 
 export interface ActivityDeps {
@@ -16,8 +17,12 @@ export interface ActivityDeps {
   cache: ClusterCache;
   temporal: Client;
   taskQueue: string;
+  /** Where new pool workflows start (poolTaskQueueFor(taskQueue) unless pools share the volumes' queue). */
+  poolTaskQueue?: string;
   config: ControllerConfig;
   chain: ResolvedChain;
+  /** Requests sent but not yet bound, counted by the filters (scheduler/assumed.ts); absent: none counted. */
+  assumed?: AssumedPlacements;
   timings: Timings;
   log: Logger;
   /** Set when MetaSync is on: placement rows go to its workflow. */

@@ -10,6 +10,7 @@ import {
   poolWorkflowId,
   releaseSignal,
   reserveRequestSignal,
+  type LedgerProbe,
   type ObjectRef,
   type ReserveOnPoolInput,
 } from '../workflows/messages.js';
@@ -36,6 +37,11 @@ export async function releaseFromLedger(d: ActivityDeps, pool: ObjectRef, uid: s
   }
 }
 
+/** protobuf Timestamp → epoch ms. */
+function tsMillis(t: { seconds?: unknown; nanos?: number | null }): number {
+  return Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
+}
+
 export function ledgerActivities(d: ActivityDeps) {
   return {
     /**
@@ -48,7 +54,9 @@ export function ledgerActivities(d: ActivityDeps) {
       if (!vol || vol.metadata.uid !== volume.uid)
         throw ApplicationFailure.nonRetryable(`AntstorVolume ${volume.namespace}/${volume.name} is gone`, 'VolumeGone');
       const p = d.cache.getPool(pool.name);
-      const req = reserveRequestFor(d, vol, p ? poolNodeId(p) : pool.name, !!input.adopt);
+      const node = p ? poolNodeId(p) : pool.name;
+      const req = reserveRequestFor(d, vol, node, !!input.adopt);
+      if (!input.adopt) d.assumed?.assume(volume.uid, node, Date.now());
       await d.temporal.workflow.signalWithStart('poolWorkflow', {
         ...poolStartOptions(d, pool),
         signal: reserveRequestSignal,
@@ -56,7 +64,30 @@ export function ledgerActivities(d: ActivityDeps) {
       });
     },
 
+    /**
+     * How a pool's workflow is doing, for a volume that has waited a while for its answer: a pool that is busy
+     * but progressing is waited for (asking again would only add work), one that is closed is asked again (the
+     * request starts it), one whose workflow task keeps failing or that no worker picks up is given up on.
+     */
+    async ledgerProbe({ pool }: { pool: ObjectRef }): Promise<LedgerProbe> {
+      try {
+        const desc = await d.temporal.workflow.getHandle(poolWorkflowId(pool)).describe();
+        const task = desc.raw.pendingWorkflowTask;
+        const scheduled = task?.scheduledTime ? tsMillis(task.scheduledTime) : undefined;
+        return {
+          running: desc.status.name === 'RUNNING',
+          historyLength: desc.historyLength,
+          ...(task ? { taskAttempt: task.attempt ?? 1, ...(scheduled !== undefined ? { taskWaitingMs: Math.max(0, Date.now() - scheduled) } : {}) } : {}),
+          failingActivities: (desc.raw.pendingActivities ?? []).filter((a) => (a.attempt ?? 1) > 1).length,
+        };
+      } catch (e) {
+        if (e instanceof WorkflowNotFoundError) return { running: false, historyLength: 0, failingActivities: 0 };
+        throw e;
+      }
+    },
+
     async ledgerRelease({ pool, uid }: { pool: ObjectRef; uid: string }): Promise<boolean> {
+      d.assumed?.forget(uid, pool.name);
       return releaseFromLedger(d, pool, uid);
     },
   };

@@ -16,7 +16,9 @@ export function scheduleActivities(d: ActivityDeps) {
       const vol = await d.kube.getVolume(ref.namespace, ref.name);
       if (!vol || vol.metadata.uid !== ref.uid)
         throw ApplicationFailure.nonRetryable(`AntstorVolume ${ref.namespace}/${ref.name} (uid ${ref.uid}) is gone`, 'VolumeGone');
-      const others: AntstorVolume[] = d.cache.listVolumes().filter((v) => v.metadata.uid !== ref.uid);
+      // Volumes asked of a pool but not yet bound count there (see AssumedPlacements: no herd on a slow pool).
+      const all = d.assumed ? d.assumed.overlay(d.cache.listVolumes(), Date.now()) : d.cache.listVolumes();
+      const others: AntstorVolume[] = all.filter((v) => v.metadata.uid !== ref.uid);
       const nodes = buildPoolNodes(
         d.cache.listPools().filter((p) => !p.metadata.deletionTimestamp),
         others,

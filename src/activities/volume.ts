@@ -113,6 +113,7 @@ export function volumeActivities(d: ActivityDeps) {
 
     /** status.msg (kept current) and a Warning event explaining why the volume is not placed. */
     async volumeReportUnschedulable({ ref, message, invalid }: { ref: VolumeRef; message: string; invalid: boolean }) {
+      d.assumed?.forget(ref.uid); // every candidate refused it: it holds nothing anywhere
       const v = await d.kube.getVolume(ref.namespace, ref.name);
       if (!v || v.metadata.uid !== ref.uid) return false;
       recordPlacement(invalid ? 'invalid' : 'unschedulable');
@@ -129,14 +130,19 @@ export function volumeActivities(d: ActivityDeps) {
       return true;
     },
 
-    /** status.msg and a Warning event: the pool this volume asked has not answered (its workflow may be stuck). */
-    async volumeReportWaiting({ ref, pool, message }: { ref: VolumeRef; pool: string; message: string }) {
+    /**
+     * status.msg and an Event: the pool this volume asked has not answered. `busy`: the pool's workflow is making
+     * progress (a queue, not a fault): a Normal Event and an info line; otherwise a Warning and an error line.
+     */
+    async volumeReportWaiting({ ref, pool, message, busy }: { ref: VolumeRef; pool: string; message: string; busy?: boolean }) {
       const v = await d.kube.getVolume(ref.namespace, ref.name);
       if (!v || v.metadata.uid !== ref.uid || v.spec.targetNodeId) return false;
       if (v.status?.msg !== message) await d.kube.patchVolumeStatus(ref.namespace, ref.name, { msg: message, status: v.status?.status || 'creating' });
-      const err = await d.kube.recordEvent(v, KIND_VOLUME, 'Warning', EventReasons.WaitingForPool, message);
+      const err = await d.kube.recordEvent(v, KIND_VOLUME, busy ? 'Normal' : 'Warning', EventReasons.WaitingForPool, message);
       if (err) d.log.warn('event not recorded', { error: err.message });
-      d.log.error('a pool does not answer reservation requests', { volume: `${ref.namespace}/${ref.name}`, pool, workflowId: `pool/${ref.namespace}/${pool}` });
+      const fields = { volume: `${ref.namespace}/${ref.name}`, pool, workflowId: `pool/${ref.namespace}/${pool}` };
+      if (busy) d.log.info('waiting for a busy pool to answer', fields);
+      else d.log.error('a pool does not answer reservation requests', fields);
       return true;
     },
 
@@ -147,6 +153,7 @@ export function volumeActivities(d: ActivityDeps) {
      * logic-volume one LiteIO forgets) are removed so the volume does not stay stuck forever.
      */
     async volumeFinalize({ ref, pool }: { ref: VolumeRef; pool: string }): Promise<{ released: boolean; waitingFor: string[]; recheckInMs?: number; forced?: string[] }> {
+      d.assumed?.forget(ref.uid);
       let v = await d.kube.getVolume(ref.namespace, ref.name);
       if (!v || v.metadata.uid !== ref.uid) {
         if (pool) await releaseOn(ref, pool);

@@ -3,6 +3,7 @@ import { loadKubeConfig } from '../kube/client.js';
 import { createLogger } from '../logger.js';
 import { installTemporalLogging } from '../temporal-logging.js';
 import { runOperator } from '../operator.js';
+import { DEFAULT_TLS_DIR } from '../webhook/server.js';
 import { resolveChain } from '../scheduler/chain.js';
 import { visibilityResolver, workflowTaskFailureTap } from '../metrics/workflow-task-failures.js';
 import { commonOptions, commonUsage, controllerConfig, metasyncOption, temporalTarget, watchNamespace } from './common.js';
@@ -14,6 +15,9 @@ export const operatorOptionsSpec = {
     metricsAddr: { type: 'string' },
     'no-watch': { type: 'boolean' },
     'workflow-bundle': { type: 'string' },
+    enableWebhook: { type: 'boolean' },
+    port: { type: 'string' },
+    tlsdir: { type: 'string' },
   },
   usage: `usage: disk-controller operator [flags]
 
@@ -21,7 +25,10 @@ ${commonUsage}
   --probeAddr HOST:PORT          /healthz and /readyz (default 0.0.0.0:9080)
   --metricsAddr HOST:PORT         Prometheus /metrics (default :9090, env METRICS_ADDR; "0" turns it off)
   --no-watch                     run only the Temporal worker (no watcher)
-  --workflow-bundle PATH         prebuilt workflow bundle (built by the Docker image)`,
+  --workflow-bundle PATH         prebuilt workflow bundle (built by the Docker image)
+  --enableWebhook                serve LiteIO's AntstorVolume admission webhook (HTTPS; deploy/webhook/)
+  --port PORT|HOST:PORT          the webhook's port (default 9443)
+  --tlsdir DIR                   the webhook's tls.crt and tls.key (default ${DEFAULT_TLS_DIR})`,
 } as const;
 
 export async function runOperatorCommand(v: Record<string, unknown>): Promise<number> {
@@ -44,6 +51,7 @@ export async function runOperatorCommand(v: Record<string, unknown>): Promise<nu
     watch: !v['no-watch'],
     probeAddr: (v['probeAddr'] as string | undefined) ?? '0.0.0.0:9080',
     ...(metricsAddr !== '0' && metricsAddr !== '' ? { metricsAddr, metricsBestEffort: v['metricsAddr'] === undefined && !process.env['METRICS_ADDR'] } : {}),
+    ...(v['enableWebhook'] ? { webhook: webhookOption(v) } : {}),
     ...(v['workflow-bundle'] ? { workflowBundle: { codePath: v['workflow-bundle'] as string } } : {}),
   });
   taskFailures.resolveWith(visibilityResolver(op.client));
@@ -55,6 +63,13 @@ export async function runOperatorCommand(v: Record<string, unknown>): Promise<nu
   log.info('shutting down');
   await op.stop();
   return 0;
+}
+
+/** --port (a port or host:port; LiteIO's is a bare port) and --tlsdir, for --enableWebhook. */
+function webhookOption(v: Record<string, unknown>): { addr: string; tlsDir: string } {
+  const port = (v['port'] as string | undefined) ?? '9443';
+  if (!/^(.*:)?\d{1,5}$/.test(port)) throw new Error(`--port ${JSON.stringify(port)}: expected a port number or HOST:PORT`);
+  return { addr: port.includes(':') ? port : `0.0.0.0:${port}`, tlsDir: (v['tlsdir'] as string | undefined) || DEFAULT_TLS_DIR };
 }
 
 /**

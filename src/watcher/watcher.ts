@@ -28,6 +28,8 @@ import { signalMetaSync } from '../plugins/builtin/metasync-plugin.js';
 
 export interface WatcherOptions {
   taskQueue: string;
+  /** Where new pool workflows start (see ActivityDeps.poolTaskQueue). */
+  poolTaskQueue?: string;
   /** MetaSync is on: deletions are marked in its workflow (the last write of a row). */
   metasync?: boolean;
   /** Which Node events reach pools (scheduler.nodeCacheSelector; empty = all). */

@@ -9,6 +9,12 @@ import type { PlacementRow } from '../plugins/metasync/writer.js';
 import type { DriftReport, LedgerBinding, LedgerPolicy, LedgerPoolInfo, LedgerState, ReserveRequest, ReserveResult } from '../scheduler/ledger.js';
 
 export const TASK_QUEUE_DEFAULT = 'disk-controller';
+/**
+ * Pool workflows run on their own task queue (served by a second worker in the same process): a pool's ledger
+ * answers every volume waiting on it, so its workflow tasks must not queue behind a burst of volume workflow
+ * tasks that hold the shared slots while their local activities run.
+ */
+export const poolTaskQueueFor = (taskQueue: string): string => `${taskQueue}-pools`;
 
 // ---- search attributes (registered on the dev server by the harness / `dev`, and by deploy/temporal-setup) ----
 export const SA_VOLUME = defineSearchAttributeKey('AntstorVolume', SearchAttributeType.KEYWORD);
@@ -214,12 +220,24 @@ export interface ReserveOnPoolInput {
   replyTo: string;
 }
 
+/** What `ledgerProbe` saw of a pool's workflow (DescribeWorkflowExecution), for a volume waiting on it. */
+export interface LedgerProbe {
+  running: boolean;
+  historyLength: number;
+  /** The pending workflow task's attempt (above 1: its tasks keep failing). */
+  taskAttempt?: number;
+  /** How long the pending workflow task has waited since it was scheduled (long: no worker takes it). */
+  taskWaitingMs?: number;
+  /** Activities being retried after a failure (e.g. the API server is unreachable). */
+  failingActivities: number;
+}
+
 /** Start options of a pool's workflow, shared by the watcher (signalWithStart) and reserve (update-with-start). */
-export function poolStartOptions(o: { taskQueue: string; timings: Timings }, pool: ObjectRef) {
+export function poolStartOptions(o: { taskQueue: string; poolTaskQueue?: string; timings: Timings }, pool: ObjectRef) {
   const input: PoolWorkflowInput = { ref: pool, timings: o.timings };
   return {
     workflowId: poolWorkflowId(pool),
-    taskQueue: o.taskQueue,
+    taskQueue: o.poolTaskQueue ?? o.taskQueue,
     args: [input] as [PoolWorkflowInput],
     staticSummary: `StoragePool ${pool.namespace}/${pool.name}: ledger and lifecycle`,
     ...(o.timings.useSearchAttributes === false ? {} : { typedSearchAttributes: [{ key: SA_POOL, value: `${pool.namespace}/${pool.name}` }] }),

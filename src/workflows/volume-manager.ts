@@ -13,6 +13,7 @@ import type { createActivities } from '../activities/index.js';
 import type { ReserveResult } from '../scheduler/ledger.js';
 import type { Candidate, PlacementDecision } from '../scheduler/chain.js';
 import { runDeletionHooks, runReconcileChain } from './plugin-chain.js';
+import { describeProbe, judgeLedgerWait, poolProgressing, type LedgerWaitState } from './ledger-wait.js';
 import {
   SA_NODE,
   SA_PHASE,
@@ -56,6 +57,12 @@ export interface VolumeFlags {
    * volume the new pool's ledger never admitted) and would hold bytes until drift repair.
    */
   strayGrants: boolean;
+  /**
+   * v0.6.0: a request is sent once and the pool is probed after each silence: a busy pool that makes progress is
+   * waited for, a closed one is asked again, one that makes no progress is given up on (ledger-wait.ts). Re-asking
+   * every 20 s and giving up after 60 s turned a slow server into a storm of duplicate requests and releases.
+   */
+  patientLedgerWait: boolean;
 }
 
 /** What the workflow function does next. */
@@ -314,7 +321,60 @@ export class VolumeManager {
 
   /** Asks a pool's ledger and waits for its answer; re-asks after a silence (the ledger is idempotent by uid). */
   private async askLedger(pool: ObjectRef): Promise<ReserveResult> {
+    if (this.flags.patientLedgerWait) return this.askLedgerPatient(pool);
     return this.flags.boundedLedgerWait ? this.askLedgerBounded(pool) : this.askLedgerV3(pool);
+  }
+
+  /** v0.6.0: one request; after each silence a probe of the pool decides: wait, ask again, or give up. */
+  private async askLedgerPatient(pool: ObjectRef): Promise<ReserveResult> {
+    const silence = this.timings.ledgerSilenceReportMs ?? 20_000;
+    const giveUpMs = this.timings.ledgerGiveUpMs ?? 60_000;
+    const st: LedgerWaitState = { startedAt: Date.now(), lastProgressAt: Date.now() };
+    const ids: string[] = [];
+    const answered = () => ids.find((id) => this.replies.has(id));
+    let send = true;
+    let reported = false;
+    try {
+      for (;;) {
+        if (send) {
+          const requestId = `${this.ref.uid}/${++this.requests}`;
+          ids.push(requestId);
+          this.awaiting.set(requestId, pool.name);
+          // Stray grants elsewhere are given back while this pool is asked (one on this pool is this binding).
+          await this.releaseStrays();
+          await this.kube.ledgerRequest({ volume: this.ref, pool, requestId, replyTo: workflowInfo().workflowId });
+          send = false;
+        }
+        if (await condition(() => answered() !== undefined || this.gone, silence, { summary: `reply from the ledger of pool ${pool.name}` })) {
+          const id = answered();
+          return id ? this.replies.get(id)! : { accepted: false, reason: 'VolumeGone', freeBytes: 0 };
+        }
+        const probe = await this.kube.ledgerProbe({ pool });
+        const busy = poolProgressing(probe, st.lastHistoryLength, giveUpMs);
+        const verdict = judgeLedgerWait(probe, st, Date.now(), { giveUpMs, capMs: giveUpMs * 10 });
+        if (!reported) {
+          reported = true;
+          const waited = Math.round((Date.now() - st.startedAt) / 1000);
+          const message = `WaitingForPool: StoragePool ${pool.namespace}/${pool.name} has not answered the reservation request for ${waited}s: ${describeProbe(probe)} (workflow pool/${pool.namespace}/${pool.name}; see \`explain\`)`;
+          this.record.message = message;
+          this.record.waitingOn = { pool: pool.name, since: new Date(st.startedAt).toISOString() };
+          this.setPhase('Placing', message);
+          await this.kube.volumeReportWaiting({ ref: this.ref, pool: pool.name, message, busy });
+        }
+        if (verdict === 'giveUp') {
+          // The pool may still decide the queued request later: a release (ordered after it) drops it.
+          await this.kube.ledgerRelease({ pool, uid: this.ref.uid });
+          return { accepted: false, reason: 'PoolNotAnswering', freeBytes: 0 };
+        }
+        send = verdict === 'reask';
+      }
+    } finally {
+      for (const id of ids) {
+        this.awaiting.delete(id);
+        this.replies.delete(id);
+      }
+      delete this.record.waitingOn;
+    }
   }
 
   /** v0.3.0 and before: five silences of 60 s, then LedgerTimeout. */

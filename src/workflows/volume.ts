@@ -14,12 +14,15 @@ export const VOLUME_PATCHES = {
   v040: 'volume-v0.4.0',
   /** v0.5.0: a reply counts only from the pool it was asked of; a grant nobody waits for is given back. */
   v050: 'volume-v0.5.0',
+  /** v0.6.0: one ledger request, then probes of the pool decide whether to wait, ask again or give up. */
+  v060: 'volume-v0.6.0',
 } as const;
 
 export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<PlacementRecord> {
   const v040 = patched(VOLUME_PATCHES.v040);
   const v050 = patched(VOLUME_PATCHES.v050);
-  const volume = new VolumeManager(input, { boundedLedgerWait: v040, localActivities: v040, strayGrants: v050 });
+  const v060 = patched(VOLUME_PATCHES.v060);
+  const volume = new VolumeManager(input, { boundedLedgerWait: v040, localActivities: v040, strayGrants: v050, patientLedgerWait: v060 });
   setHandler(volumeEventSignal, (e) => volume.onEvent(e));
   setHandler(retryPlacementSignal, () => volume.onRetry());
   setHandler(placementQuery, () => volume.record);

@@ -6,7 +6,7 @@ import { Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { Finalizers, Labels } from '../../src/api/constants.js';
-import { placementQuery, volumeWorkflowId, ledgerQuery, poolWorkflowId } from '../../src/workflows/messages.js';
+import { placementQuery, poolTaskQueueFor, volumeWorkflowId, ledgerQuery, poolWorkflowId } from '../../src/workflows/messages.js';
 import { activityTypes } from '../harness/history.js';
 import { eventually } from '../harness/eventually.js';
 import { testEnv, type TestEnv } from '../harness/env.js';
@@ -74,10 +74,12 @@ describe('e2e: volumes placed end to end', function () {
       assert.equal(rec.pool, v.spec.targetNodeId);
     }
 
-    // The pool ledgers agree with the API server.
+    // The pool ledgers agree with the API server, and the pools run on their own task queue.
     for (const pool of pools) {
-      const view = await c.op!.client.workflow.getHandle(poolWorkflowId({ namespace: c.ns, name: pool })).query(ledgerQuery);
+      const h = c.op!.client.workflow.getHandle(poolWorkflowId({ namespace: c.ns, name: pool }));
+      const view = await h.query(ledgerQuery);
       assert.equal(view.boundBytes, used[pool] ?? 0, `ledger of ${pool}`);
+      assert.equal((await h.describe()).taskQueue, poolTaskQueueFor(c.op!.taskQueue), `task queue of ${pool}`);
     }
   });
 

@@ -4,7 +4,6 @@
  * them. Certificates are made for the test by openssl.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { connect as netConnect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,24 +13,9 @@ import { runCli } from '../harness/cli.js';
 import { eventually } from '../harness/eventually.js';
 import { testEnv, type TestEnv } from '../harness/env.js';
 import { GiB, newTestCluster, type TestCluster } from '../harness/cluster.js';
+import { makeCerts, type TestCerts } from '../harness/certs.js';
 
-function makeCerts(dir: string): Record<'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey', string> {
-  const f = (n: string) => join(dir, n);
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test-ca', '-keyout', f('ca.key'), '-out', f('ca.pem'));
-  for (const [who, ext] of [
-    ['server', 'subjectAltName=DNS:temporal.test'],
-    ['client', 'extendedKeyUsage=clientAuth'],
-  ] as const) {
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${who}`, '-keyout', f(`${who}.key`), '-out', f(`${who}.csr`));
-    execFileSync('sh', ['-c', `printf '%s\\n' '${ext}' > ${who}.ext`], { cwd: dir });
-    ssl('x509', '-req', '-in', f(`${who}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', f(`${who}.ext`), '-out', f(`${who}.pem`));
-  }
-  return { ca: f('ca.pem'), serverCert: f('server.pem'), serverKey: f('server.key'), clientCert: f('client.pem'), clientKey: f('client.key') };
-}
-
-/** A TLS front for a plaintext gRPC address: terminates TLS (h2), requires a client certificate, relays bytes. */
-async function tlsFront(target: string, certs: ReturnType<typeof makeCerts>): Promise<{ address: string; server: Server }> {
+async function tlsFront(target: string, certs: TestCerts): Promise<{ address: string; server: Server }> {
   const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
   const server = createServer(
     {
@@ -61,7 +45,7 @@ describe('e2e: TLS and mTLS to Temporal (operator and explain)', function () {
   let env: TestEnv;
   let c: TestCluster;
   let front: { address: string; server: Server };
-  let certs: ReturnType<typeof makeCerts>;
+  let certs: TestCerts;
 
   before(async function () {
     env = await testEnv();

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startTemporalDevServer, type TemporalDevServer } from '../../src/embedded/temporal-dev-server.js';
@@ -54,6 +55,9 @@ class FakeCluster {
   capacity = new Map<string, number>();
   /** Pools whose ledger request goes nowhere (a wedged pool workflow, seen from the volume). */
   silent = new Set<string>();
+  /** Pools whose ledger request is held by the test (a busy pool): their probe shows a growing history. */
+  busy = new Set<string>();
+  private busyHistory = 0;
   volumes = new Map<string, { rv: number; target: string; candidates: string[] }>();
   calls: { name: string; arg: unknown }[] = [];
   flushed = new Map<string, number>(); // MetaSync key → times written
@@ -93,7 +97,7 @@ class FakeCluster {
       },
       ledgerRequest: async (i: ReserveOnPoolInput) => {
         log('ledgerRequest', i);
-        if (this.silent.has(i.pool.name)) return;
+        if (this.silent.has(i.pool.name) || this.busy.has(i.pool.name)) return;
         await this.client().workflow.signalWithStart('poolWorkflow', {
           workflowId: poolWorkflowId(i.pool),
           taskQueue: this.taskQueue,
@@ -101,6 +105,13 @@ class FakeCluster {
           signal: reserveRequestSignal,
           signalArgs: [{ requestId: i.requestId, replyTo: i.replyTo, req: { ...request(i.volume.uid), key: `ns/${i.volume.name}`, adopt: !!i.adopt } }],
         });
+      },
+      ledgerProbe: async ({ pool }: { pool: { namespace: string; name: string } }) => {
+        log('ledgerProbe', pool.name);
+        if (this.silent.has(pool.name)) return { running: false, historyLength: 0, failingActivities: 0 };
+        if (this.busy.has(pool.name)) return { running: true, historyLength: (this.busyHistory += 7), taskAttempt: 1, taskWaitingMs: 100, failingActivities: 0 };
+        const d = await this.client().workflow.getHandle(poolWorkflowId(pool)).describe();
+        return { running: d.status.name === 'RUNNING', historyLength: d.historyLength, failingActivities: 0 };
       },
       ledgerRelease: async ({ pool, uid }: { pool: { namespace: string; name: string }; uid: string }) => {
         log('ledgerRelease', { pool: pool.name, uid });
@@ -326,6 +337,39 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
       }, { timeoutMs: 20_000 });
       // Whatever the silent pool might still grant is released.
       assert.equal(fake.count('ledgerRelease', (a) => a.pool === 'wedged' && a.uid === 'uid-w'), 1);
+    });
+  });
+
+  it('volume: a busy pool that makes progress is waited for past the give-up time, asked once and not released', async () => {
+    const tq = newQueue();
+    const fake = new FakeCluster(() => client, tq);
+    fake.busy.add('busy');
+    fake.capacity.set('other', 10 * GiB);
+    fake.volumes.set('vol-b', { rv: 1, target: '', candidates: ['busy', 'other'] });
+    const ref: VolumeRef = { namespace: 'ns', name: 'vol-b', uid: 'uid-b' };
+    const id = volumeWorkflowId(ref);
+    await withWorker(fake, tq, async () => {
+      await client.workflow.start('volumeWorkflow', { workflowId: id, taskQueue: tq, args: [{ ref, timings }] });
+      await eventually(() => assert.equal(fake.count('volumeReportWaiting'), 1), { timeoutMs: 20_000 });
+      const report = fake.calls.find((c) => c.name === 'volumeReportWaiting')!.arg as { message: string };
+      assert.match(report.message, /^WaitingForPool: StoragePool ns\/busy has not answered the reservation request for \d+s: it is busy \(\d+ events in its history\)/);
+      // Twice the give-up time (3 s) of a silent pool: a busy one is still waited for.
+      await sleep(2 * timings.ledgerGiveUpMs!);
+      assert.ok(fake.count('ledgerProbe', (p) => p === 'busy') >= 3, 'probed after each silence');
+      const rec = await client.workflow.getHandle(id).query(placementQuery);
+      assert.equal(rec.phase, 'Placing');
+      assert.equal(rec.waitingOn?.pool, 'busy');
+      // The pool answers at last: the one request it was sent.
+      const asks = fake.calls.filter((c) => c.name === 'ledgerRequest').map((c) => c.arg as ReserveOnPoolInput);
+      assert.deepEqual(asks.map((a) => a.pool.name), ['busy'], 'asked once, not again after each silence');
+      await client.workflow.getHandle(id).signal(reserveReplySignal, { requestId: asks[0]!.requestId, pool: 'busy', result: { accepted: true, freeBytes: 0 } });
+      await eventually(async () => {
+        const r = await client.workflow.getHandle(id).query(placementQuery);
+        assert.equal(r.phase, 'Bound');
+        assert.equal(r.pool, 'busy');
+        assert.deepEqual(r.attempts.map((a) => [a.pool, a.accepted]), [['busy', true]]);
+      }, { timeoutMs: 20_000 });
+      assert.equal(fake.count('ledgerRelease'), 0);
     });
   });
 
