@@ -86,7 +86,13 @@ async function e2eBench() {
   const pools = Number(process.env['BENCH_POOLS'] ?? 100);
   const volumes = Number(process.env['BENCH_VOLUMES'] ?? 1000);
   const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
-  const results: Record<string, unknown> = { at: new Date().toISOString(), temporal: 'dev server (SQLite in memory)', machine: `${os.cpus().length} cores` };
+  // Which Temporal each figure comes from: `limits` and W1/W2/W3 are the dev server's; W1_temporalServer carries
+  // its own floor.
+  const servers = [
+    ...(process.env['BENCH_DEV'] !== '0' || process.env['BENCH_W2'] ? ['dev server (SQLite in memory)'] : []),
+    ...(process.env['BENCH_TEMPORAL_SERVER'] !== '0' ? ['temporal-server 1.29.1 + PostgreSQL 15 (W1_temporalServer)'] : []),
+  ];
+  const results: Record<string, unknown> = { at: new Date().toISOString(), temporal: servers.join('; '), machine: `${os.cpus().length} cores` };
   const line = (k: string, v: object) => {
     results[k] = v;
     console.log(JSON.stringify({ [k]: v }));

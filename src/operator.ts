@@ -32,6 +32,7 @@ import { installClusterGauges } from './metrics/cluster-gauges.js';
 import { startMetricsServer } from './metrics/server.js';
 import { startWebhookServer, type WebhookServer } from './webhook/server.js';
 import { AssumedPlacements } from './scheduler/assumed.js';
+import { OwnWrites } from './watcher/own-writes.js';
 import { poolStateHandler } from './state/pool-state.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
@@ -144,6 +145,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
     config: o.config,
     chain,
     assumed: new AssumedPlacements(),
+    ownWrites: new OwnWrites(),
     timings,
     log,
     pluginNames: { StoragePool: pluginNames(plugins, 'StoragePool'), AntstorVolume: pluginNames(plugins, 'AntstorVolume') },
@@ -187,7 +189,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   const watcher =
     o.watch === false
       ? undefined
-      : new Watcher(cache, client, { taskQueue, ...(poolTaskQueue ? { poolTaskQueue } : {}), timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector, metasync: !!o.metasync, statusOnlyWakes: userVolumePlugins }, log);
+      : new Watcher(cache, client, { taskQueue, ...(poolTaskQueue ? { poolTaskQueue } : {}), timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector, metasync: !!o.metasync, statusOnlyWakes: userVolumePlugins, ...(deps.ownWrites ? { ownWrites: deps.ownWrites } : {}) }, log);
   watcher?.start();
   const workerRun = Promise.all([worker.run(), poolWorker?.run()]);
   workerRun.catch((e) => log.error('worker stopped with an error', { error: (e as Error).message }));

@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { ResolvedChain } from '../scheduler/chain.js';
 import type { AssumedPlacements } from '../scheduler/assumed.js';
 import type { Timings } from '../workflows/messages.js';
+import type { OwnWrites } from '../watcher/own-writes.js';
 
 export interface ActivityDeps {
   kube: KubeResources;
@@ -23,6 +24,8 @@ export interface ActivityDeps {
   chain: ResolvedChain;
   /** Requests sent but not yet bound, counted by the filters (scheduler/assumed.ts); absent: none counted. */
   assumed?: AssumedPlacements;
+  /** Our own writes to volumes, whose watch events need not wake their workflows (watcher/own-writes.ts). */
+  ownWrites?: OwnWrites;
   timings: Timings;
   log: Logger;
   /** Set when MetaSync is on: placement rows go to its workflow. */

@@ -46,23 +46,33 @@ export function volumeActivities(d: ActivityDeps) {
     async volumeBind({ ref, pool, decision }: { ref: VolumeRef; pool: string; decision: DecisionSummary }) {
       let boundTo = '';
       let newlyBound = false;
-      const res = await d.kube.updateVolume(ref.namespace, ref.name, (v) => {
-        if (v.metadata.uid !== ref.uid) return null;
-        const cur = v.spec.targetNodeId;
-        if (cur && cur !== pool) {
-          boundTo = cur;
-          return null;
-        }
-        const fins = v.metadata.finalizers ?? [];
-        newlyBound = !cur;
-        return {
-          metadata: {
-            labels: { [Labels.TargetNodeId]: pool, ...(v.metadata.labels?.[Labels.VolUUID] ? {} : v.spec.uuid ? { [Labels.VolUUID]: v.spec.uuid } : {}) },
-            finalizers: fins.includes(Finalizers.InState) ? fins : [...fins, Finalizers.InState],
-          },
-          spec: { targetNodeId: pool },
-        };
-      });
+      // The watch event of this write may come before its response: the watcher waits for `end` (own-writes.ts).
+      d.ownWrites?.begin(ref.uid);
+      let res: Awaited<ReturnType<typeof d.kube.updateVolume>>;
+      try {
+        res = await d.kube.updateVolume(ref.namespace, ref.name, (v) => {
+          if (v.metadata.uid !== ref.uid) return null;
+          const cur = v.spec.targetNodeId;
+          if (cur && cur !== pool) {
+            boundTo = cur;
+            return null;
+          }
+          const fins = v.metadata.finalizers ?? [];
+          newlyBound = !cur;
+          return {
+            metadata: {
+              labels: { [Labels.TargetNodeId]: pool, ...(v.metadata.labels?.[Labels.VolUUID] ? {} : v.spec.uuid ? { [Labels.VolUUID]: v.spec.uuid } : {}) },
+              finalizers: fins.includes(Finalizers.InState) ? fins : [...fins, Finalizers.InState],
+            },
+            spec: { targetNodeId: pool },
+          };
+        });
+        // The workflow records this version and ignores its watch event: the watcher need not send it (one
+        // workflow task fewer).
+        if (res.obj && res.changed && newlyBound && res.obj.metadata.uid === ref.uid) d.ownWrites?.note(ref.uid, res.obj.metadata.resourceVersion);
+      } finally {
+        d.ownWrites?.end(ref.uid);
+      }
       const v = res.obj;
       recordPlacement(!v || v.metadata.uid !== ref.uid ? 'gone' : boundTo ? 'conflict' : newlyBound ? 'bound' : undefined);
       if (v && newlyBound) observeBindLatency((Date.now() - new Date(v.metadata.creationTimestamp ?? Date.now()).getTime()) / 1000);

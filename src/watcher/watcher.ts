@@ -4,6 +4,7 @@
  * have appeared (a pool changed, a volume went away), it tells the unschedulable volumes to try again.
  * Safe to run in several replicas: starts are idempotent by workflow id and signals only trigger a reload.
  */
+import type { OwnWrites } from './own-writes.js';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { volumeTotalBytes } from '../api/objects.js';
 import type { AntstorVolume, StoragePool } from '../api/types.js';
@@ -42,6 +43,8 @@ export interface WatcherOptions {
    * on every change); the placement logic never acts on status, and MetaSync is told directly.
    */
   statusOnlyWakes?: boolean;
+  /** Writes the workflows made themselves (the bind): their events wake nobody, as the workflow ignores them. */
+  ownWrites?: OwnWrites;
 }
 
 /** What a volume's workflow acts on: everything but status and the API server's own bookkeeping. */
@@ -82,6 +85,8 @@ export class Watcher {
   private readonly onNode = (e: CacheEvent<KubernetesObject>) => this.nodeEvent(e);
   private readonly onLease = (e: CacheEvent<KubernetesObject>) => this.leaseEvent(e);
   signalsSent = 0;
+  /** Watch events of bindings the workflows wrote themselves, not sent (see OwnWrites). */
+  ownWritesSkipped = 0;
 
   constructor(
     private readonly cache: ClusterCache,
@@ -245,6 +250,13 @@ export class Watcher {
       return this.signalIfRunning(id, () => wf.getHandle(id).signal(retryPlacementSignal, { reason: w.reason }));
     }
     if (w.ev.deleted) return this.signalIfRunning(id, () => wf.getHandle(id).signal(volumeEventSignal, w.ev));
+    // The binding the workflow wrote itself (checked here, not on receipt: by now the bind's response has been
+    // seen): the workflow would ignore it, so no workflow task; MetaSync mirrors the row.
+    if (!this.opts.statusOnlyWakes && this.opts.ownWrites && (await this.opts.ownWrites.settled(w.uid), this.opts.ownWrites.consume(w.uid, w.ev.resourceVersion))) {
+      if (this.opts.metasync) this.queue.add(`metasync/AntstorVolume/${w.name}`, { kind: 'metasync', name: `AntstorVolume/${w.name}` });
+      this.ownWritesSkipped++;
+      return;
+    }
     const input: VolumeWorkflowInput = { ref, timings: this.opts.timings };
     await wf.signalWithStart('volumeWorkflow', {
       workflowId: id,

@@ -1,0 +1,63 @@
+/**
+ * Writes this process made to a volume on behalf of its workflow, by the resourceVersion the API server returned.
+ * The workflow already knows that object (it made the change and records the version), so its watch event need not
+ * wake it: one signal and one workflow task fewer per placement. Matching is exact (uid and resourceVersion), so an
+ * event that carries anyone else's change is never skipped. The watch event often arrives before the write's own
+ * response, so a write is announced (`begin`) before it is sent and the watcher waits for it to settle. Bounded:
+ * the oldest entries go first.
+ */
+export class OwnWrites {
+  private readonly rvByUid = new Map<string, string>();
+  private readonly inFlight = new Map<string, { done: Promise<void>; settle: () => void; n: number }>();
+
+  constructor(private readonly max = 20_000) {}
+
+  get size(): number {
+    return this.rvByUid.size;
+  }
+
+  /** A write to volume `uid` is about to be sent; `end` must follow (after `note`, if it landed). */
+  begin(uid: string): void {
+    const cur = this.inFlight.get(uid);
+    if (cur) {
+      cur.n++;
+      return;
+    }
+    let settle!: () => void;
+    const done = new Promise<void>((r) => (settle = r));
+    this.inFlight.set(uid, { done, settle, n: 1 });
+  }
+
+  /** The write announced by `begin` is over (landed and noted, failed, or not needed). */
+  end(uid: string): void {
+    const cur = this.inFlight.get(uid);
+    if (!cur || --cur.n > 0) return;
+    this.inFlight.delete(uid);
+    cur.settle();
+  }
+
+  /** The workflow of volume `uid` wrote it and saw resourceVersion `rv` come back. */
+  note(uid: string, rv: string | undefined): void {
+    if (!rv) return;
+    this.rvByUid.delete(uid); // re-insert: newest last
+    this.rvByUid.set(uid, rv);
+    if (this.rvByUid.size > this.max) this.rvByUid.delete(this.rvByUid.keys().next().value!);
+  }
+
+  /** Resolves when no write to `uid` is in flight (or after `timeoutMs`: then the event is simply delivered). */
+  async settled(uid: string, timeoutMs = 5_000): Promise<void> {
+    const cur = this.inFlight.get(uid);
+    if (!cur) return;
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([cur.done, new Promise<void>((r) => (t = setTimeout(r, timeoutMs).unref()))]);
+    clearTimeout(t);
+  }
+
+  /** Is this event exactly our own write? (Forgets it: a later event at another version is someone else's.) */
+  consume(uid: string, rv: string | undefined): boolean {
+    const mine = this.rvByUid.get(uid);
+    if (mine === undefined || mine !== rv) return false;
+    this.rvByUid.delete(uid);
+    return true;
+  }
+}
