@@ -1,16 +1,22 @@
 /**
  * The Temporal floor: bare workflows with the same server round trips as one placement and none of its work.
  * A "volume" is started by signalWithStart, asks its "pool" in its first workflow task (a local activity that
- * signals the pool, as ledgerRequest does), the pool answers by an external signal, and the volume's second
- * workflow task runs one more local activity (as volumeBind does) and then waits, as a bound volume does.
+ * signals the pool, as ledgerRequest does), the pool answers by a local activity that signals the volume (as
+ * v0.6.0's ledgerReplies does; before v0.6.0 an external signal, which costs the pool a second workflow task), and
+ * the volume's second workflow task runs one more local activity (as volumeBind does) and then waits, as a bound
+ * volume does.
  */
-import { condition, defineSignal, getExternalWorkflowHandle, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, defineSignal, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 
 export const floorAsk = defineSignal<[{ replyTo: string }]>('floorAsk');
 export const floorReply = defineSignal<[]>('floorReply');
 export const floorWake = defineSignal<[]>('floorWake');
 
-const acts = proxyLocalActivities<{ floorSignalPool(i: { pool: string; replyTo: string }): Promise<void>; floorNoop(): Promise<void> }>({
+const acts = proxyLocalActivities<{
+  floorSignalPool(i: { pool: string; replyTo: string }): Promise<void>;
+  floorReplyTo(i: { replyTo: string[] }): Promise<void>;
+  floorNoop(): Promise<void>;
+}>({
   startToCloseTimeout: '30s',
 });
 
@@ -26,7 +32,10 @@ export async function floorVolume(pool: string): Promise<void> {
 }
 
 export async function floorPool(): Promise<void> {
-  const pending: Promise<void>[] = [];
-  setHandler(floorAsk, ({ replyTo }) => void pending.push(getExternalWorkflowHandle(replyTo).signal(floorReply)));
-  await condition(() => false);
+  const outbox: string[] = [];
+  setHandler(floorAsk, ({ replyTo }) => void outbox.push(replyTo));
+  for (;;) {
+    await condition(() => outbox.length > 0);
+    await acts.floorReplyTo({ replyTo: outbox.splice(0) });
+  }
 }

@@ -14,7 +14,7 @@ import { REPO_ROOT } from '../src/embedded/bins.js';
 import { inParallel } from '../test/harness/capacity-sampler.js';
 import { GiB, newTestCluster } from '../test/harness/cluster.js';
 import type { TestEnv } from '../test/harness/env.js';
-import { floorAsk, floorWake } from './floor-workflows.js';
+import { floorAsk, floorReply, floorWake } from './floor-workflows.js';
 
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -64,6 +64,9 @@ export async function temporalFloor(env: TestEnv, n: number, pools: number, conc
     activities: {
       async floorSignalPool({ pool, replyTo }: { pool: string; replyTo: string }) {
         await client.workflow.signalWithStart('floorPool', { workflowId: `floor-pool/${taskQueue}/${pool}`, taskQueue, args: [], signal: floorAsk, signalArgs: [{ replyTo }] });
+      },
+      async floorReplyTo({ replyTo }: { replyTo: string[] }) {
+        await Promise.all(replyTo.map((id) => client.workflow.getHandle(id).signal(floorReply)));
       },
       async floorNoop() {
         if (++finished === n) resolveAll();

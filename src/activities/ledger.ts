@@ -9,8 +9,10 @@ import {
   poolStartOptions,
   poolWorkflowId,
   releaseSignal,
+  reserveReplySignal,
   reserveRequestSignal,
   type LedgerProbe,
+  type ReserveReplyMsg,
   type ObjectRef,
   type ReserveOnPoolInput,
 } from '../workflows/messages.js';
@@ -84,6 +86,24 @@ export function ledgerActivities(d: ActivityDeps) {
         if (e instanceof WorkflowNotFoundError) return { running: false, historyLength: 0, failingActivities: 0 };
         throw e;
       }
+    },
+
+    /**
+     * A pool's answers, sent to the volumes that asked (v0.6.0 pools: one call per workflow task, not one external
+     * signal each). At least once: a volume takes an answer only for a request it is waiting on, and gives back a
+     * grant it does not use. A volume whose workflow is gone was waiting for nothing.
+     */
+    async ledgerReplies({ replies }: { replies: { workflowId: string; msg: ReserveReplyMsg }[] }): Promise<void> {
+      await Promise.all(
+        replies.map(({ workflowId, msg }) =>
+          d.temporal.workflow
+            .getHandle(workflowId)
+            .signal(reserveReplySignal, msg)
+            .catch((e) => {
+              if (!(e instanceof WorkflowNotFoundError)) throw e;
+            }),
+        ),
+      );
     },
 
     async ledgerRelease({ pool, uid }: { pool: ObjectRef; uid: string }): Promise<boolean> {

@@ -9,7 +9,7 @@
  * record, so two volumes never take the same bytes), otherwise queued until the view is reloaded. The plugin chain
  * and lifecycle run beside admission, one pass at a time.
  */
-import { allHandlersFinished, condition, getExternalWorkflowHandle, log, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, getExternalWorkflowHandle, log, proxyActivities, proxyLocalActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { boundBytes, heldLedgerReservations, ledgerFreeBytes, release, repairDrift, reserve, type DriftReport, type LedgerState, type ReserveResult } from '../scheduler/ledger.js';
 import { runDeletionHooks, runReconcileChain } from './plugin-chain.js';
@@ -22,6 +22,7 @@ import {
   type ObjectRef,
   type PoolView,
   type PoolWorkflowInput,
+  type ReserveReplyMsg,
   type ReserveRequestMsg,
   type Timings,
 } from './messages.js';
@@ -32,6 +33,13 @@ const acts = proxyActivities<Acts>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '500ms', maximumInterval: '30s' },
 });
+
+/**
+ * v0.6.0: answers go out by a local activity that signals the volumes, every answer of one workflow task in one
+ * call. An external-signal command costs the pool a second workflow task per answer (the "signalled" event that
+ * comes back); the local activity runs inside the task that decided, and is recorded as a marker.
+ */
+const replyLocal = proxyLocalActivities<Acts>({ startToCloseTimeout: '30s', retry: { initialInterval: '200ms', maximumInterval: '10s' } });
 
 const gib = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
 
@@ -45,6 +53,8 @@ export interface PoolFlags {
   releaseDropsQueued: boolean;
   /** v0.4.0: MinLocalStorage applies to volumes that claim a reservation too, as the filter chain has it. */
   minLocalForReservations: boolean;
+  /** v0.6.0: answers are sent in batches by a local activity (`replyLocal`), not one external signal each. */
+  repliesByActivity?: boolean;
 }
 
 export class PoolManager {
@@ -54,6 +64,9 @@ export class PoolManager {
   private readonly queue: ReserveRequestMsg[];
   /** Reply signals on their way; continue-as-new waits for them. */
   private readonly replies = new Set<Promise<void>>();
+  /** Answers decided but not yet handed to the reply activity (v0.6.0). */
+  private readonly outbox: { workflowId: string; msg: ReserveReplyMsg }[] = [];
+  private sending = false;
   private view: PoolView | undefined;
   private dirty = true; // load once at start
   private gone = false;
@@ -197,7 +210,26 @@ export class PoolManager {
 
   private reply(m: ReserveRequestMsg, result: ReserveResult): void {
     if (!m.replyTo) return;
-    this.track(getExternalWorkflowHandle(m.replyTo).signal(reserveReplySignal, { requestId: m.requestId, pool: this.ref.name, result }));
+    const msg = { requestId: m.requestId, pool: this.ref.name, result };
+    if (!this.flags.repliesByActivity) {
+      this.track(getExternalWorkflowHandle(m.replyTo).signal(reserveReplySignal, msg));
+      return;
+    }
+    this.outbox.push({ workflowId: m.replyTo, msg });
+    if (this.sending) return;
+    this.sending = true;
+    this.track(this.sendOutbox());
+  }
+
+  /** Hands the outbox to one reply activity at a time; answers decided while one runs go in the next. */
+  private async sendOutbox(): Promise<void> {
+    try {
+      // Yield once: every signal of this activation is handled before the first call, so they share it.
+      await Promise.resolve();
+      while (this.outbox.length) await replyLocal.ledgerReplies({ replies: this.outbox.splice(0) });
+    } finally {
+      this.sending = false;
+    }
   }
 
   /** Keeps an outgoing signal until it is delivered; a workflow that is gone was waiting for nothing. */

@@ -18,12 +18,15 @@ export const POOL_PATCHES = {
    * MinLocalStorage applies to reservation claims too.
    */
   v040: 'pool-v0.4.0',
+  /** v0.6.0: answers sent in batches by a local activity instead of one external signal each. */
+  v060: 'pool-v0.6.0',
 } as const;
 
 export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
   const admissionInHandler = patched(POOL_PATCHES.admissionInHandler);
   const v040 = patched(POOL_PATCHES.v040);
-  const pool = new PoolManager(input, { admissionInHandler, drainOnContinueAsNew: v040, releaseDropsQueued: v040, minLocalForReservations: v040 });
+  const v060 = patched(POOL_PATCHES.v060);
+  const pool = new PoolManager(input, { admissionInHandler, drainOnContinueAsNew: v040, releaseDropsQueued: v040, minLocalForReservations: v040, repliesByActivity: v060 });
   setHandler(poolEventSignal, (e) => pool.onPoolEvent(e));
   setHandler(reserveRequestSignal, (m) => pool.onReserveRequest(m));
   setHandler(releaseSignal, ({ uid }) => pool.onRelease(uid));

@@ -113,6 +113,10 @@ class FakeCluster {
         const d = await this.client().workflow.getHandle(poolWorkflowId(pool)).describe();
         return { running: d.status.name === 'RUNNING', historyLength: d.historyLength, failingActivities: 0 };
       },
+      ledgerReplies: async ({ replies }: { replies: { workflowId: string; msg: unknown }[] }) => {
+        log('ledgerReplies', replies.length);
+        for (const { workflowId, msg } of replies) await this.client().workflow.getHandle(workflowId).signal(reserveReplySignal, msg as never);
+      },
       ledgerRelease: async ({ pool, uid }: { pool: { namespace: string; name: string }; uid: string }) => {
         log('ledgerRelease', { pool: pool.name, uid });
         if (this.silent.has(pool.name)) return false;
@@ -233,6 +237,8 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
       const ledger = await client.workflow.getHandle(poolWorkflowId(pool)).query(ledgerQuery);
       assert.equal(ledger.boundBytes, 3 * GiB);
       assert.equal(ledger.freeBytes, 0);
+      // v0.6.0: the five answers decided in one workflow task leave in one reply activity, not five signals.
+      assert.equal(fake.count('ledgerReplies'), 1, `reply calls: ${fake.calls.filter((c) => c.name === 'ledgerReplies').map((c) => c.arg).join(', ')}`);
     });
   });
 
