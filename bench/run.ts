@@ -17,7 +17,7 @@
  * Results go to bench/results/latest.json as well.
  */
 import { performance } from 'node:perf_hooks';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { defaultSchedulerConfig } from '../src/scheduler/config.js';
 import { resolveChain, schedule } from '../src/scheduler/chain.js';
 import { buildPoolNodes } from '../src/scheduler/pool-node.js';
@@ -31,6 +31,7 @@ import { GiB } from '../test/harness/cluster.js';
 import { teardownEnv, testEnv } from '../test/harness/env.js';
 import { patchLoop, temporalFloor } from './limits.js';
 import { startTemporalServer } from '../src/embedded/temporal-server.js';
+import { WORKFLOWS_PATH } from '../src/operator.js';
 import { runPlacement, type DeletionResult, type PlacementResult, type RestartResult } from './workload.js';
 
 const pct = (xs: number[], p: number) => {
@@ -83,6 +84,11 @@ function ledgerBench() {
 async function e2eBench() {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const env = await testEnv();
+  // The controller runs as deployed: from a prebuilt workflow bundle (the image's --workflow-bundle), so its
+  // memory is not that of webpack bundling at start.
+  const bundlePath = join(env.dir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } })).code);
+  process.env['BENCH_WORKFLOW_BUNDLE'] = bundlePath;
   const pools = Number(process.env['BENCH_POOLS'] ?? 100);
   const volumes = Number(process.env['BENCH_VOLUMES'] ?? 1000);
   const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
@@ -161,6 +167,10 @@ async function e2eBench() {
           console.log(
             `${k} per ${who} (${a.workflows} sampled): ${a.events} events, ${a.workflowTasks} workflow tasks (${a.workflowTasksLost} timed out or failed), ${a.signals} signals, ${a.localActivities} local activities (${Object.entries(a.byType).map(([t, n]) => `${t} ${n}`).join(', ')}), ${a.activities} activities, ${a.timers} timers`,
           );
+    }
+    for (const k of ['W1', 'W1_temporalServer', 'W1x3', 'W2_1k', 'W2']) {
+      const m = (results[k] as PlacementResult | undefined)?.memory;
+      if (m) console.log(`${k} controller memory once placed: RSS ${m.rssMiB} MiB = V8 heap ${m.heapTotalMiB} (${m.heapUsedMiB} used) + external ${m.externalMiB} + native/other ${m.otherMiB}`);
     }
     for (const k of ['W2_1k', 'W2']) {
       const r = (results[k] as { restart?: RestartResult } | undefined)?.restart;

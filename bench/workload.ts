@@ -39,6 +39,38 @@ export interface PlacementResult {
   historyKiBPerVolume: number;
   perVolume?: HistoryAnatomy;
   perPool?: HistoryAnatomy;
+  /** Where the controller's memory is once every volume is placed (its own /metrics), MiB. */
+  memory?: MemoryBreakdown;
+}
+
+export interface MemoryBreakdown {
+  rssMiB: number;
+  /** V8's heap: the workflow sandbox, informer cache, activities. */
+  heapUsedMiB: number;
+  heapTotalMiB: number;
+  /** Buffers outside the heap (protobuf payloads, sockets). */
+  externalMiB: number;
+  /** The rest: native code and allocations (the Temporal core in Rust, gRPC, V8 itself). */
+  otherMiB: number;
+}
+
+const METRICS = new WeakMap<ChildProcess, string>();
+
+/** Reads the controller's process and Node.js gauges from its /metrics. */
+async function memoryOf(p: ChildProcess): Promise<MemoryBreakdown | undefined> {
+  const url = METRICS.get(p);
+  if (!url) return undefined;
+  const text = await fetch(url).then((r) => r.text()).catch(() => '');
+  const g = (name: string) => {
+    const m = new RegExp(`^disk_controller_${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text);
+    return m ? Number(m[1]) / 2 ** 20 : NaN;
+  };
+  const rss = g('process_resident_memory_bytes');
+  if (!Number.isFinite(rss)) return undefined;
+  const heapTotal = g('nodejs_heap_size_total_bytes');
+  const external = g('nodejs_external_memory_bytes');
+  const r = (x: number) => Math.round(x);
+  return { rssMiB: r(rss), heapUsedMiB: r(g('nodejs_heap_size_used_bytes')), heapTotalMiB: r(heapTotal), externalMiB: r(external), otherMiB: r(rss - heapTotal - external) };
 }
 
 /** W2's second half: the controller restarted over everything placed. */
@@ -115,6 +147,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]): Promise<ChildProcess> {
   const probe = await freePort();
+  const metrics = await freePort();
   // BENCH_LOGS=<dir>: keep the controller's log there (the test env's directory is removed at the end).
   const logDir = process.env['BENCH_LOGS'] || env.dir;
   const log = createWriteStream(join(logDir, `${c.ns}-controller.log`));
@@ -123,7 +156,8 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
   const p = spawn(
     process.execPath,
     [...prof, join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'operator', '--kubeconfig', env.kube.kubeconfigPath, '--temporal-address', env.temporal.address,
-      '--namespace', c.ns, '--task-queue', `tq-${c.ns}`, '--probeAddr', `127.0.0.1:${probe}`, ...extraArgs],
+      '--namespace', c.ns, '--task-queue', `tq-${c.ns}`, '--probeAddr', `127.0.0.1:${probe}`, '--metricsAddr', `127.0.0.1:${metrics}`,
+      ...(process.env['BENCH_WORKFLOW_BUNDLE'] ? ['--workflow-bundle', process.env['BENCH_WORKFLOW_BUNDLE']] : []), ...extraArgs],
     { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   p.stdout!.pipe(log);
@@ -132,7 +166,10 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
   for (;;) {
     if (p.exitCode !== null) throw new Error(`controller exited with ${p.exitCode}; see ${join(logDir, `${c.ns}-controller.log`)}`);
     const ok = await fetch(`http://127.0.0.1:${probe}/readyz`).then((r) => r.ok).catch(() => false);
-    if (ok) return p;
+    if (ok) {
+      METRICS.set(p, `http://127.0.0.1:${metrics}/metrics`);
+      return p;
+    }
     if (Date.now() > until) throw new Error('controller not ready in 120 s');
     await sleep(250);
   }
@@ -219,6 +256,7 @@ export async function runPlacement(
     const seconds = (Math.max(...w.boundAt.values(), t0) - t0) / 1000;
     const cpu = cpuSeconds(pid) - cpu0;
     const peak = rss.stop();
+    const memory = await memoryOf(proc);
     const lat = [...w.boundAt.entries()].map(([k, t]) => t - created.get(k)!);
     const vols = await c.listVolumes();
     let local = 0;
@@ -246,6 +284,7 @@ export async function runPlacement(
       historyKiBPerVolume: +(sizes.reduce((a, b) => a + b, 0) / Math.max(1, sizes.length) / 1024).toFixed(1),
       perVolume: anatomy(histories),
       perPool: anatomy(poolHistories.filter((h): h is NonNullable<typeof h> => !!h)),
+      ...(memory ? { memory } : {}),
     };
     let restart: RestartResult | undefined;
     if (o.restartAfter) {

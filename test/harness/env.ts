@@ -14,6 +14,10 @@ import { startTemporalDevServer, type TemporalDevServer } from '../../src/embedd
 import { startTemporalServer } from '../../src/embedded/temporal-server.js';
 import { WORKFLOWS_PATH } from '../../src/operator.js';
 
+// Every controller a test or the benchmark spawns serves /metrics on a free loopback port, not on the default :9090
+// of every interface (servers started in tests listen on 127.0.0.1 only; two controllers would also collide).
+process.env['METRICS_ADDR'] ??= '127.0.0.1:0';
+
 export interface TestEnv {
   dir: string;
   temporal: TemporalDevServer;
