@@ -183,7 +183,8 @@ async function e2eBench() {
     if (d) console.log(`W3: ${d.volumes} deleted and released in ${d.seconds} s (${d.deletionsPerSec}/s), controller CPU ${d.controllerCpuSec} s`);
     mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
     // A run without the dev-server W1 (BENCH_DEV=0) does not replace the full run's file.
-    const file = process.env['BENCH_DEV'] === '0' ? 'latest-temporal-server.json' : 'latest.json';
+    const file =
+      process.env['BENCH_DEV'] !== '0' ? 'latest.json' : process.env['BENCH_TEMPORAL_SERVER'] === '0' && process.env['BENCH_W2'] ? 'latest-w2.json' : 'latest-temporal-server.json';
     writeFileSync(join(REPO_ROOT, 'bench', 'results', file), JSON.stringify(results, null, 2) + '\n');
   } finally {
     await teardownEnv();

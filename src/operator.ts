@@ -189,7 +189,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   const watcher =
     o.watch === false
       ? undefined
-      : new Watcher(cache, client, { taskQueue, ...(poolTaskQueue ? { poolTaskQueue } : {}), timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector, metasync: !!o.metasync, statusOnlyWakes: userVolumePlugins, ...(deps.ownWrites ? { ownWrites: deps.ownWrites } : {}) }, log);
+      : new Watcher(cache, client, { taskQueue, ...(poolTaskQueue ? { poolTaskQueue } : {}), timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector, metasync: !!o.metasync, statusOnlyWakes: userVolumePlugins, ...(Number(process.env['RESYNC_PER_SEC']) > 0 ? { resyncPerSec: Number(process.env['RESYNC_PER_SEC']) } : {}), ...(deps.ownWrites ? { ownWrites: deps.ownWrites } : {}) }, log);
   watcher?.start();
   const workerRun = Promise.all([worker.run(), poolWorker?.run()]);
   workerRun.catch((e) => log.error('worker stopped with an error', { error: (e as Error).message }));

@@ -6,6 +6,7 @@
  */
 import type { OwnWrites } from './own-writes.js';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { Finalizers } from '../api/constants.js';
 import { volumeTotalBytes } from '../api/objects.js';
 import type { AntstorVolume, StoragePool } from '../api/types.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
@@ -43,6 +44,11 @@ export interface WatcherOptions {
    * on every change); the placement logic never acts on status, and MetaSync is told directly.
    */
   statusOnlyWakes?: boolean;
+  /**
+   * Pace of the resync of placed volumes when the controller starts (workflows woken per second; each is a workflow
+   * task). New and changed volumes go first whatever this is. Default 100.
+   */
+  resyncPerSec?: number;
   /** Writes the workflows made themselves (the bind): their events wake nobody, as the workflow ignores them. */
   ownWrites?: OwnWrites;
 }
@@ -99,6 +105,9 @@ export class Watcher {
       (key, err, retryIn) =>
         this.log.warn(`signal for ${key} failed; retrying in ${retryIn} ms`, { error: (err as Error)?.message ?? String(err) }),
       16,
+      30_000,
+      4,
+      opts.resyncPerSec ?? 100,
     );
   }
 
@@ -149,12 +158,14 @@ export class Watcher {
       if (this.opts.metasync) this.queue.add(`metasync/AntstorVolume/${name}`, { kind: 'metasync', name: `AntstorVolume/${name}` });
       return;
     }
-    this.queue.add(`volume/${name}/${uid}`, {
-      kind: 'volume',
-      name,
-      uid,
-      ev: { resourceVersion: rv, ...(e.type === 'delete' ? { deleted: true } : {}) },
-    });
+    // A placed volume seen by the informer's first list (a controller restart resyncing thousands) goes to the
+    // background lane: its workflow only checks that nothing changed, and a new volume must not queue behind it.
+    const placed = e.type === 'add' && !!v.spec?.targetNodeId && !v.metadata.deletionTimestamp && !!v.metadata.finalizers?.includes(Finalizers.InState);
+    this.queue.add(
+      `volume/${name}/${uid}`,
+      { kind: 'volume', name, uid, ev: { resourceVersion: rv, ...(e.type === 'delete' ? { deleted: true } : {}) } },
+      { background: placed },
+    );
     if (e.type === 'delete' && this.opts.metasync) this.queue.add(`metasync/AntstorVolume/${name}`, { kind: 'metasync', name: `AntstorVolume/${name}` });
     if (e.type === 'delete' && v.spec?.targetNodeId) {
       this.scheduleRetry(`volume ${name} released ${v.spec.targetNodeId}`);
