@@ -1,7 +1,7 @@
 /**
  * The long-lived paths with the real controller: a pool whose workflow is started by a volume's reservation
  * request (its first activation carries the request), and a burst during which the server suggests
- * continue-as-new every couple of hundred events, so pool workflows roll over with requests in flight.
+ * continue-as-new every 60 events, so pool workflows roll over with requests in flight.
  * These are the two paths that wedged v0.3.0.
  */
 import assert from 'node:assert/strict';
@@ -25,8 +25,9 @@ describe('e2e: first activation and continue-as-new with the real controller', f
   before(async function () {
     dir = mkdtempSync(join(tmpdir(), 'dct-can-'));
     const shared = await testEnv();
-    // Its own Temporal, suggesting continue-as-new after 150 events (the default is 4,096).
-    temporal = await startTemporalDevServer({ dir, extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=150'] });
+    // Its own Temporal, suggesting continue-as-new after 60 events (the default is 4,096): each pool rolls over more
+    // than once during the burst (an answer costs a pool about five events since v0.6.0).
+    temporal = await startTemporalDevServer({ dir, extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=60'] });
     env = { ...shared, temporal };
   });
   afterEach(async () => {
