@@ -14,9 +14,7 @@ import { parseAllDocuments } from 'yaml';
 import { GROUP, PLURAL_VOLUME, VERSION } from '../../src/api/constants.js';
 import type { AntstorVolume } from '../../src/api/types.js';
 import { REPO_ROOT } from '../../src/embedded/bins.js';
-import { parseControllerConfig } from '../../src/config/controller-config.js';
-import { createLogger } from '../../src/logger.js';
-import { runOperator, type RunningOperator } from '../../src/operator.js';
+import type { RunningOperator } from '../../src/operator.js';
 import { eventually } from '../harness/eventually.js';
 import { testEnv } from '../harness/env.js';
 import { GiB, newTestCluster } from '../harness/cluster.js';
@@ -50,16 +48,7 @@ describe('e2e: the AntstorVolume admission webhook (deploy/webhook.yaml)', funct
     mkdirSync(tlsDir);
     copyFileSync(certs.serverCert, join(tlsDir, 'tls.crt'));
     copyFileSync(certs.serverKey, join(tlsDir, 'tls.key'));
-    op = await runOperator({
-      kubeConfig: env.kube.kubeConfig,
-      namespace: c.ns,
-      temporal: { address: env.temporal.address, namespace: env.temporal.namespace },
-      taskQueue: `tq-${c.ns}`,
-      config: parseControllerConfig({}, 'test'),
-      log: createLogger('error'),
-      workflowBundle: env.workflowBundle,
-      webhook: { addr: '127.0.0.1:0', tlsDir },
-    });
+    op = await c.startOperator({ webhook: { addr: '127.0.0.1:0', tlsDir } });
     assert.ok(op.webhookUrl?.startsWith('https://127.0.0.1:'));
 
     // The shipped configurations, as the API server stores them, pointed at this operator and this namespace.

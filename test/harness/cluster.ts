@@ -19,7 +19,15 @@ export interface TestCluster {
   co: CustomObjectsApi;
   core: CoreV1Api;
   op?: RunningOperator;
-  startOperator(o?: { temporal?: TemporalTarget; config?: unknown; timings?: Partial<Timings>; kubeConfig?: KubeConfig; metasync?: OperatorOptions['metasync']; log?: Logger }): Promise<RunningOperator>;
+  startOperator(o?: {
+    temporal?: TemporalTarget;
+    config?: unknown;
+    timings?: Partial<Timings>;
+    kubeConfig?: KubeConfig;
+    metasync?: OperatorOptions['metasync'];
+    log?: Logger;
+    webhook?: OperatorOptions['webhook'];
+  }): Promise<RunningOperator>;
   createPool(name: string, o?: PoolOpts): Promise<StoragePool>;
   setPoolStatus(name: string, status: Record<string, unknown>): Promise<void>;
   /** Creates or renews the pool's Lease with this renewTime (the agent's heartbeat). */
@@ -78,6 +86,7 @@ export async function newTestCluster(env: TestEnv, prefix = 't'): Promise<TestCl
         timings: { unschedulableRetryMs: 20_000, ...o.timings },
         log: o.log ?? createLogger((process.env['DCT_LOG'] as never) || 'error'),
         ...(o.metasync ? { metasync: o.metasync } : {}),
+        ...(o.webhook ? { webhook: o.webhook } : {}),
         workflowBundle: env.workflowBundle,
       });
       return c.op;

@@ -242,7 +242,7 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
     });
   });
 
-  it('pool: continue-as-new with requests in flight answers each request exactly once and never over-commits', async () => {
+  it('pool: continue-as-new with requests in flight answers every request, never two ways, and never over-commits', async () => {
     const tq = newQueue();
     const fake = new FakeCluster(() => client, tq);
     const N = 120;
@@ -272,13 +272,20 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
       const replies = await eventually(
         async () => {
           const r = await client.workflow.getHandle(replyTo).query(repliesQuery);
-          assert.equal(r.length, N, `replies so far: ${r.length}`);
+          assert.equal(new Set(r.map((x) => x.requestId)).size, N, `requests answered so far: ${r.length}`);
           return r;
         },
         { timeoutMs: 90_000, intervalMs: 500, what: `${N} answers` },
       );
-      const ids = replies.map((r) => r.requestId);
-      assert.equal(new Set(ids).size, N, 'every request answered exactly once');
+      // The reply activity is at least once (a task retried after its worker evicted the run sends again): an
+      // answer may arrive twice, but always the same answer — the volume side ignores the copy.
+      const first = new Map<string, string>();
+      for (const r of replies) {
+        const a = JSON.stringify(r.result);
+        assert.equal(first.get(r.requestId) ?? a, a, `request ${r.requestId} answered two ways`);
+        first.set(r.requestId, a);
+      }
+      assert.ok(replies.length <= N * 1.1, `few copies: ${replies.length} answers for ${N} requests`);
       const accepted = new Set(replies.filter((r) => r.result.accepted).map((r) => Number(r.requestId.slice(1)) % 110));
       assert.equal(accepted.size, 100, 'exactly capacity / size distinct volumes admitted');
       const ledger = await client.workflow.getHandle(poolWorkflowId(pool)).query(ledgerQuery);
@@ -317,14 +324,19 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
     });
   });
 
-  it('volume: a pool that never answers is reported within seconds, then given up on for the next candidate', async () => {
+  /** A volume `vol-<x>` (uid `uid-<x>`) whose first candidate pool is silent or busy and whose second has room. */
+  function volumeWithTwoPools(x: string, first: string, mode: 'silent' | 'busy', second: string) {
     const tq = newQueue();
     const fake = new FakeCluster(() => client, tq);
-    fake.silent.add('wedged');
-    fake.capacity.set('healthy', 10 * GiB);
-    fake.volumes.set('vol-w', { rv: 1, target: '', candidates: ['wedged', 'healthy'] });
-    const ref: VolumeRef = { namespace: 'ns', name: 'vol-w', uid: 'uid-w' };
-    const id = volumeWorkflowId(ref);
+    fake[mode].add(first);
+    fake.capacity.set(second, 10 * GiB);
+    fake.volumes.set(`vol-${x}`, { rv: 1, target: '', candidates: [first, second] });
+    const ref: VolumeRef = { namespace: 'ns', name: `vol-${x}`, uid: `uid-${x}` };
+    return { tq, fake, ref, id: volumeWorkflowId(ref) };
+  }
+
+  it('volume: a pool that never answers is reported within seconds, then given up on for the next candidate', async () => {
+    const { tq, fake, ref, id } = volumeWithTwoPools('w', 'wedged', 'silent', 'healthy');
     await withWorker(fake, tq, async () => {
       const t0 = Date.now();
       await client.workflow.start('volumeWorkflow', { workflowId: id, taskQueue: tq, args: [{ ref, timings }] });
@@ -347,13 +359,7 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
   });
 
   it('volume: a busy pool that makes progress is waited for past the give-up time, asked once and not released', async () => {
-    const tq = newQueue();
-    const fake = new FakeCluster(() => client, tq);
-    fake.busy.add('busy');
-    fake.capacity.set('other', 10 * GiB);
-    fake.volumes.set('vol-b', { rv: 1, target: '', candidates: ['busy', 'other'] });
-    const ref: VolumeRef = { namespace: 'ns', name: 'vol-b', uid: 'uid-b' };
-    const id = volumeWorkflowId(ref);
+    const { tq, fake, ref, id } = volumeWithTwoPools('b', 'busy', 'busy', 'other');
     await withWorker(fake, tq, async () => {
       await client.workflow.start('volumeWorkflow', { workflowId: id, taskQueue: tq, args: [{ ref, timings }] });
       await eventually(() => assert.equal(fake.count('volumeReportWaiting'), 1), { timeoutMs: 20_000 });
