@@ -94,6 +94,8 @@ export function ledgerActivities(d: ActivityDeps) {
      * grant it does not use. A volume whose workflow is gone was waiting for nothing.
      */
     async ledgerReplies({ replies }: { replies: { workflowId: string; msg: ReserveReplyMsg }[] }): Promise<void> {
+      // A refused request holds nothing on that pool: stop counting it there (request ids are `<uid>/<n>`).
+      for (const { msg } of replies) if (!msg.result.accepted) d.assumed?.forget(msg.requestId.split('/')[0]!, msg.pool);
       await Promise.all(
         replies.map(({ workflowId, msg }) =>
           d.temporal.workflow

@@ -16,7 +16,10 @@ export function scheduleActivities(d: ActivityDeps) {
       const vol = await d.kube.getVolume(ref.namespace, ref.name);
       if (!vol || vol.metadata.uid !== ref.uid)
         throw ApplicationFailure.nonRetryable(`AntstorVolume ${ref.namespace}/${ref.name} (uid ${ref.uid}) is gone`, 'VolumeGone');
-      // Volumes asked of a pool but not yet bound count there (see AssumedPlacements: no herd on a slow pool).
+      // Volumes asked of a pool but not yet bound count there (see AssumedPlacements: no herd on a slow pool). This
+      // volume is being placed again, so whatever it was assumed to hold is void (its last request was answered, or
+      // given up on and released); keeping it would count it twice and could keep pools looking full forever.
+      d.assumed?.forget(ref.uid);
       const all = d.assumed ? d.assumed.overlay(d.cache.listVolumes(), Date.now()) : d.cache.listVolumes();
       const others: AntstorVolume[] = all.filter((v) => v.metadata.uid !== ref.uid);
       const nodes = buildPoolNodes(

@@ -3,6 +3,7 @@
  * so a burst does not herd onto the pool whose bindings have not landed yet (it looks emptiest).
  */
 import assert from 'node:assert/strict';
+import { ledgerActivities } from '../../src/activities/ledger.js';
 import { AssumedPlacements } from '../../src/scheduler/assumed.js';
 import { resolveChain, schedule } from '../../src/scheduler/chain.js';
 import { buildPoolNodes } from '../../src/scheduler/pool-node.js';
@@ -71,5 +72,30 @@ describe('scheduler: assumed placements (requests not yet bound)', () => {
     assert.equal(a.size, 1, 'a release on another pool (a stray grant) keeps the assumption');
     a.forget(waiting.metadata.uid!, 'a');
     assert.equal(a.size, 0);
+  });
+});
+
+describe('scheduler: assumed placements are dropped when a pool refuses', () => {
+  it('a refusal sent by the reply activity forgets the assumption on that pool only; a grant keeps it', async () => {
+    const assumed = new AssumedPlacements();
+    const sent: string[] = [];
+    const deps = { assumed, temporal: { workflow: { getHandle: (id: string) => ({ signal: async () => void sent.push(id) }) } } };
+    const acts = ledgerActivities(deps as never);
+    assumed.assume('u1', 'p1', 0);
+    assumed.assume('u2', 'p2', 0);
+    assumed.assume('u3', 'p3', 0);
+    const reply = (uid: string, pool: string, accepted: boolean) => ({
+      workflowId: `volume/${uid}`,
+      msg: { requestId: `${uid}/1`, pool, result: accepted ? { accepted: true, freeBytes: 0 } : { accepted: false, reason: 'PoolFreeSize', freeBytes: 0 } },
+    });
+    await acts.ledgerReplies({ replies: [reply('u1', 'p1', false), reply('u2', 'p2', true), reply('u3', 'other', false)] });
+    assert.deepEqual(sent, ['volume/u1', 'volume/u2', 'volume/u3']);
+    const volumes = ['u1', 'u2', 'u3'].map((uid) => {
+      const v = vol({ size: GiB });
+      v.metadata.uid = uid;
+      return v;
+    });
+    const seen = assumed.overlay(volumes, 0).map((v) => v.spec.targetNodeId ?? '');
+    assert.deepEqual(seen, ['', 'p2', 'p3'], 'u1 refused by p1: forgotten; u2 granted: kept; u3 refused elsewhere: kept on p3');
   });
 });
