@@ -168,7 +168,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
     taskQueue,
     activities,
     workflowBundle,
-    maxCachedWorkflows: o.maxCachedWorkflows ?? (Number(process.env['MAX_CACHED_WORKFLOWS']) || 2000),
+    maxCachedWorkflows: o.maxCachedWorkflows ?? envPositive('MAX_CACHED_WORKFLOWS') ?? 2000,
     shutdownGraceTime: '10s',
   });
   // Pool workflows (the ledgers every placement waits on) on their own queue, slots and pollers; pools started
@@ -180,7 +180,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
         taskQueue: poolTaskQueue,
         activities,
         workflowBundle,
-        maxCachedWorkflows: Number(process.env['MAX_CACHED_POOL_WORKFLOWS']) || 1000,
+        maxCachedWorkflows: envPositive('MAX_CACHED_POOL_WORKFLOWS') ?? 1000,
         shutdownGraceTime: '10s',
       })
     : undefined;
@@ -189,7 +189,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   const watcher =
     o.watch === false
       ? undefined
-      : new Watcher(cache, client, { taskQueue, ...(poolTaskQueue ? { poolTaskQueue } : {}), timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector, metasync: !!o.metasync, statusOnlyWakes: userVolumePlugins, ...(Number(process.env['RESYNC_PER_SEC']) > 0 ? { resyncPerSec: Number(process.env['RESYNC_PER_SEC']) } : {}), ...(deps.ownWrites ? { ownWrites: deps.ownWrites } : {}) }, log);
+      : new Watcher(cache, client, { taskQueue, ...(poolTaskQueue ? { poolTaskQueue } : {}), timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector, metasync: !!o.metasync, statusOnlyWakes: userVolumePlugins, resyncPerSec: envPositive('RESYNC_PER_SEC'), ...(deps.ownWrites ? { ownWrites: deps.ownWrites } : {}) }, log);
   watcher?.start();
   const workerRun = Promise.all([worker.run(), poolWorker?.run()]);
   workerRun.catch((e) => log.error('worker stopped with an error', { error: (e as Error).message }));
@@ -254,6 +254,12 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
     })());
 
   return { client, cache, watcher, worker, ...(poolWorker ? { poolWorker, poolTaskQueue } : {}), taskQueue, timings, probeServer, ...(metrics ? { metricsUrl: metrics.url } : {}), ...(webhook ? { webhookUrl: webhook.url } : {}), stop };
+}
+
+/** A tuning knob from the environment: a positive number, or undefined (unset, empty or not positive). */
+function envPositive(name: string): number | undefined {
+  const n = Number(process.env[name]);
+  return n > 0 ? n : undefined;
 }
 
 /** The bundler's logger: only its errors matter to an operator. */

@@ -91,8 +91,6 @@ export class Watcher {
   private readonly onNode = (e: CacheEvent<KubernetesObject>) => this.nodeEvent(e);
   private readonly onLease = (e: CacheEvent<KubernetesObject>) => this.leaseEvent(e);
   signalsSent = 0;
-  /** Watch events of bindings the workflows wrote themselves, not sent (see OwnWrites). */
-  ownWritesSkipped = 0;
 
   constructor(
     private readonly cache: ClusterCache,
@@ -263,10 +261,13 @@ export class Watcher {
     if (w.ev.deleted) return this.signalIfRunning(id, () => wf.getHandle(id).signal(volumeEventSignal, w.ev));
     // The binding the workflow wrote itself (checked here, not on receipt: by now the bind's response has been
     // seen): the workflow would ignore it, so no workflow task; MetaSync mirrors the row.
-    if (!this.opts.statusOnlyWakes && this.opts.ownWrites && (await this.opts.ownWrites.settled(w.uid), this.opts.ownWrites.consume(w.uid, w.ev.resourceVersion))) {
-      if (this.opts.metasync) this.queue.add(`metasync/AntstorVolume/${w.name}`, { kind: 'metasync', name: `AntstorVolume/${w.name}` });
-      this.ownWritesSkipped++;
-      return;
+    const own = this.opts.statusOnlyWakes ? undefined : this.opts.ownWrites;
+    if (own) {
+      await own.settled(w.uid);
+      if (own.consume(w.uid, w.ev.resourceVersion)) {
+        if (this.opts.metasync) this.queue.add(`metasync/AntstorVolume/${w.name}`, { kind: 'metasync', name: `AntstorVolume/${w.name}` });
+        return;
+      }
     }
     const input: VolumeWorkflowInput = { ref, timings: this.opts.timings };
     await wf.signalWithStart('volumeWorkflow', {
