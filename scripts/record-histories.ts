@@ -25,6 +25,12 @@ import { tmpdir } from 'node:os';
 import { startTemporalDevServer } from '../src/embedded/temporal-dev-server.js';
 import { inParallel } from '../test/harness/capacity-sampler.js';
 import { activityTypes } from '../test/harness/history.js';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { GROUP, VERSION } from '../src/api/constants.js';
+import { snapshotWorkflowId } from '../src/kinds/antstor-snapshot/messages.js';
+import { PLURAL_SNAPSHOT, SnapshotFinalizer, type AntstorSnapshot } from '../src/kinds/antstor-snapshot/types.js';
+import { migrationWorkflowId } from '../src/kinds/volume-migration/messages.js';
+import { PLURAL_MIGRATION, type VolumeMigration } from '../src/kinds/volume-migration/types.js';
 
 const force = process.argv.includes('--force');
 const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -133,6 +139,71 @@ async function main() {
       out.push({ type: 'poolWorkflow', scenario: `ledger-${p}`, id });
     }
     out.push({ type: 'metaSyncWorkflow', scenario: 'sync', id: metaSyncWorkflowId(c.ns) });
+
+    // v0.7.0: a snapshot that waits for its origin's snapshot reserve (woken by the volume's watch event), is bound
+    // and created, then merged and deleted with the agent's finalizer on it.
+    const snaps = { group: GROUP, version: VERSION, namespace: c.ns, plural: PLURAL_SNAPSHOT };
+    const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    await c.co.createNamespacedCustomObject({ ...snaps, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'AntstorSnapshot', metadata: { name: 'snap' }, spec: { volType: 'KernelLVol', size: 10 * 2 ** 20, originVolName: 'bound', originVolNamespace: c.ns } } });
+    const snapName = async () => ({ namespace: c.ns, name: 'snap', uid: ((await c.co.getNamespacedCustomObject({ ...snaps, name: 'snap' })) as AntstorSnapshot).metadata.uid! });
+    const snapRef = await eventually(async () => {
+      const r = await snapName();
+      const h = await wf.getHandle(snapshotWorkflowId(r)).fetchHistory();
+      if (activityTypes(h).length < 3) throw new Error('the snapshot has not reached its wait yet');
+      return r;
+    }, { timeoutMs: 30_000 });
+    await c.co.patchNamespacedCustomObject({ ...snaps, plural: 'antstorvolumes', name: 'bound', body: { metadata: { annotations: { 'obnvmf/snapshot-reserved-bytes': String(2 ** 30) } } } }, merge);
+    await eventually(async () => {
+      const s = (await c.co.getNamespacedCustomObject({ ...snaps, name: 'snap' })) as AntstorSnapshot;
+      if (s.status?.status !== 'creating') throw new Error('snapshot not creating yet');
+    }, { timeoutMs: 30_000 });
+    await c.co.patchNamespacedCustomObjectStatus({ ...snaps, name: 'snap', body: { status: { status: 'merged' } } }, merge);
+    await c.co.patchNamespacedCustomObject({ ...snaps, name: 'snap', body: { metadata: { finalizers: [SnapshotFinalizer] } } }, merge);
+    await c.co.deleteNamespacedCustomObject({ ...snaps, name: 'snap' });
+    await eventually(async () => {
+      if ((await wf.getHandle(snapshotWorkflowId(snapRef)).describe()).status.name !== 'COMPLETED') throw new Error('snapshot workflow not completed');
+    }, { timeoutMs: 30_000 });
+    out.push({ type: 'snapshotWorkflow', scenario: 'merged-and-deleted', id: snapshotWorkflowId(snapRef) });
+
+    // v0.7.0: a migration through every phase (agent stand-ins write the volumes' status and migrationInfo), then
+    // deleted.
+    for (const p of ['spdk-1', 'spdk-2']) await c.createPool(p, { bytes: 10 * GiB, spdk: true });
+    await c.createVolume('mig-src', { size: GiB, hostNode: 'spdk-1', positionAdvice: 'PreferLocal', spec: { type: 'SpdkLVol' } });
+    const ready = async (name: string, address: string) => {
+      await eventually(async () => {
+        if (!(await c.getVolume(name)).spec.targetNodeId) throw new Error(`${name} not placed`);
+      }, { timeoutMs: 30_000 });
+      await c.co.patchNamespacedCustomObject({ ...snaps, plural: 'antstorvolumes', name, body: { spec: { spdkTarget: { subsysNqn: 'nqn.rec', nsUuid: 'ns-rec', address } } } }, merge);
+      await c.co.patchNamespacedCustomObjectStatus({ ...snaps, plural: 'antstorvolumes', name, body: { status: { status: 'ready' } } }, merge);
+    };
+    await ready('mig-src', '10.0.0.1');
+    const migs = { ...snaps, plural: PLURAL_MIGRATION };
+    await c.co.createNamespacedCustomObject({ ...migs, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'VolumeMigration', metadata: { name: 'mig' }, spec: { sourceVolume: { namespace: c.ns, name: 'mig-src' } } } });
+    const migNow = async () => (await c.co.getNamespacedCustomObject({ ...migs, name: 'mig' })) as VolumeMigration;
+    const phase = (want: string) => eventually(async () => {
+      if ((await migNow()).status?.phase !== want) throw new Error(`migration not ${want} yet`);
+    }, { timeoutMs: 30_000 });
+    const destName = await eventually(async () => {
+      const n = (await migNow()).spec.destVolume?.name;
+      if (!n) throw new Error('no destination yet');
+      await c.getVolume(n);
+      return n;
+    }, { timeoutMs: 30_000 });
+    await ready(destName, '10.0.0.2');
+    await phase('SetupPipe');
+    const agent = (migrationInfo: object) => c.co.patchNamespacedCustomObject({ ...migs, name: 'mig', body: { spec: { migrationInfo } } }, merge);
+    await agent({ migrationPipe: { status: 'Connected' }, hostConnectStatus: 'Connected' });
+    await phase('Syncing');
+    await agent({ autoSwitch: { enabled: true, status: 'Success' } });
+    await phase('Cleaning');
+    await agent({ migrationPipe: { status: 'Disconnected' }, hostConnectStatus: 'Disconnected' });
+    await phase('Finished');
+    const migRef = { namespace: c.ns, name: 'mig', uid: (await migNow()).metadata.uid! };
+    await c.co.deleteNamespacedCustomObject({ ...migs, name: 'mig' });
+    await eventually(async () => {
+      if ((await wf.getHandle(migrationWorkflowId(migRef)).describe()).status.name !== 'COMPLETED') throw new Error('migration workflow not completed');
+    }, { timeoutMs: 30_000 });
+    out.push({ type: 'migrationWorkflow', scenario: 'finished-and-deleted', id: migrationWorkflowId(migRef) });
 
     // Histories that cross continue-as-new: a burst into one pool on a server that suggests it every 100 events.
     const canOp = await canCluster.startOperator({ config: { scheduler: { maxRemoteVolumeCount: 1000 } } });

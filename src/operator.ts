@@ -34,6 +34,7 @@ import { startWebhookServer, type WebhookServer } from './webhook/server.js';
 import { AssumedPlacements } from './scheduler/assumed.js';
 import { OwnWrites } from './watcher/own-writes.js';
 import { poolStateHandler } from './state/pool-state.js';
+import { KINDS } from './kinds/index.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
 
@@ -102,7 +103,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   const native = await NativeConnection.connect({ address: o.temporal.address, ...(tls ? { tls } : {}) });
 
   const clients = makeClients(o.kubeConfig);
-  const cache = new ClusterCache(clients, o.namespace, log);
+  const cache = new ClusterCache(clients, o.namespace, log, KINDS);
   const kube = new KubeResources(clients);
   // MetaSync: a connection pool (lazy; an unreachable database is logged, never fatal: writes are retried).
   let db: MysqlPool | undefined;
@@ -189,7 +190,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   const watcher =
     o.watch === false
       ? undefined
-      : new Watcher(cache, client, { taskQueue, ...(poolTaskQueue ? { poolTaskQueue } : {}), timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector, metasync: !!o.metasync, statusOnlyWakes: userVolumePlugins, resyncPerSec: envPositive('RESYNC_PER_SEC'), ...(deps.ownWrites ? { ownWrites: deps.ownWrites } : {}) }, log);
+      : new Watcher(cache, client, { taskQueue, ...(poolTaskQueue ? { poolTaskQueue } : {}), timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector, metasync: !!o.metasync, statusOnlyWakes: userVolumePlugins, resyncPerSec: envPositive('RESYNC_PER_SEC'), ...(deps.ownWrites ? { ownWrites: deps.ownWrites } : {}) }, log, KINDS);
   watcher?.start();
   const workerRun = Promise.all([worker.run(), poolWorker?.run()]);
   workerRun.catch((e) => log.error('worker stopped with an error', { error: (e as Error).message }));

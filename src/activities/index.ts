@@ -1,19 +1,17 @@
-/** createActivities(deps): every activity the workflows call, as thin adapters over kube/scheduler/ledger. */
+/** createActivities(deps): every registered kind's activities (src/kinds), thin adapters over kube/scheduler/ledger. */
 import type { ActivityDeps } from './deps.js';
-import { ledgerActivities } from './ledger.js';
-import { poolActivities } from './pool.js';
-import { scheduleActivities } from './schedule.js';
-import { volumeActivities } from './volume.js';
-import { poolLifecycleActivities } from './pool-lifecycle.js';
+import { KINDS, type KindModule } from '../kinds/index.js';
 
 export type { ActivityDeps } from './deps.js';
 
-export function createActivities(d: ActivityDeps) {
-  return {
-    ...scheduleActivities(d),
-    ...ledgerActivities(d),
-    ...volumeActivities(d),
-    ...poolActivities(d),
-    ...poolLifecycleActivities(d, d.clients),
-  };
+export function createActivities(d: ActivityDeps, kinds: readonly KindModule[] = KINDS): Record<string, (...args: never[]) => Promise<unknown>> {
+  const all: Record<string, (...args: never[]) => Promise<unknown>> = {};
+  for (const k of kinds) {
+    for (const [name, fn] of Object.entries(k.activities(d))) {
+      // Activity names are global on the task queue: a clash would silently run the other kind's code.
+      if (all[name]) throw new Error(`activity ${name} of ${k.kind} is already registered by another kind`);
+      all[name] = fn;
+    }
+  }
+  return all;
 }

@@ -1,32 +1,36 @@
 /**
- * Informer-backed, in-process view of the StoragePools and AntstorVolumes in one namespace. The watcher
- * subscribes to its events; activities read pools and volumes from it. Informers in client-node 1.x stop on
- * any error, so each one is restarted with capped exponential backoff.
+ * Informer-backed, in-process view of the namespace: one informer per registered kind (src/kinds), plus Nodes and
+ * Leases. The watcher subscribes to its events; activities read objects from it. Informers in client-node 1.x stop
+ * on any error, so each one is restarted with capped exponential backoff.
  */
 import { EventEmitter } from 'node:events';
 import { makeInformer, type Informer, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
-import { GROUP, PLURAL_POOL, PLURAL_VOLUME, VERSION } from '../api/constants.js';
+import { GROUP, VERSION } from '../api/constants.js';
 import type { AntstorVolume, StoragePool } from '../api/types.js';
 import type { KubeClients } from './client.js';
 import type { Logger } from '../logger.js';
 
 export type CacheEvent<T> = { type: 'add' | 'update' | 'delete'; obj: T; old?: T };
 
-export interface ClusterCacheEvents {
-  node: (e: CacheEvent<KubernetesObject>) => void;
-  lease: (e: CacheEvent<KubernetesObject>) => void;
-  pool: (e: CacheEvent<StoragePool>) => void;
-  volume: (e: CacheEvent<AntstorVolume>) => void;
+/** A kind the cache holds: its CRD plural and the name its events and lists go by. */
+export interface CachedKind {
+  plural: string;
+  cacheKey: string;
+  /** Readiness waits for this kind's first list (a kind whose CRD is not installed is retried and logged only). */
+  requiredForReady: boolean;
 }
+
+/** The kinds placement needs, for callers that build a cache without the registry (the default). */
+export const PLACEMENT_KINDS: CachedKind[] = [
+  { plural: 'storagepools', cacheKey: 'pool', requiredForReady: true },
+  { plural: 'antstorvolumes', cacheKey: 'volume', requiredForReady: true },
+];
 
 // Informers hold client-node's KubernetesObject; our CRD types are applied at the boundary.
 type Inf = Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
 
 export class ClusterCache extends EventEmitter {
-  private pools?: Inf;
-  private volumes?: Inf;
-  private nodes?: Inf;
-  private leases?: Inf;
+  private readonly informers = new Map<string, Inf>();
   private readonly old = new Map<string, unknown>();
   private stopped = false;
   /** Kinds whose list has succeeded at least once. */
@@ -36,50 +40,59 @@ export class ClusterCache extends EventEmitter {
     private readonly clients: KubeClients,
     readonly namespace: string,
     private readonly log: Logger,
+    private readonly kinds: readonly CachedKind[] = PLACEMENT_KINDS,
   ) {
     super();
     this.setMaxListeners(50);
   }
 
   async start(): Promise<void> {
-    this.pools = this.informer(PLURAL_POOL, 'pool');
-    this.volumes = this.informer(PLURAL_VOLUME, 'volume');
+    for (const k of this.kinds) this.informers.set(k.cacheKey, this.informer(k.plural, k.cacheKey));
     // Nodes feed LockPool (labels, taints) and the orphan-pool rule, as LiteIO's NodeEventHandler does.
-    this.nodes = this.informer('nodes', 'node');
+    this.informers.set('node', this.informer('nodes', 'node'));
     // Leases are the agents' heartbeats (one per pool, same name).
-    this.leases = this.informer('leases', 'lease');
-    await Promise.all([
-      this.startWithRetry(this.leases, 'leases'),
-      this.startWithRetry(this.pools, 'pools'),
-      this.startWithRetry(this.volumes, 'volumes'),
-      this.startWithRetry(this.nodes, 'nodes'),
-    ]);
+    this.informers.set('lease', this.informer('leases', 'lease'));
+    // A kind placement does not need (its CRD perhaps not installed yet) is started but not waited for.
+    const starts = [...this.informers].map(([key, inf]) => ({ required: this.isRequired(key), started: this.startWithRetry(inf, key) }));
+    await Promise.all(starts.filter((s) => s.required).map((s) => s.started));
   }
 
-  /** Pools and volumes have been listed (not merely asked for: an unreachable API server lists nothing). */
+  private isRequired(key: string): boolean {
+    return key === 'node' || key === 'lease' || !!this.kinds.find((k) => k.cacheKey === key)?.requiredForReady;
+  }
+
+  /** The kinds placement needs have been listed (not merely asked for: an unreachable API server lists nothing). */
   get isSynced(): boolean {
-    return this.listed.has('pool') && this.listed.has('volume');
+    return this.kinds.every((k) => !k.requiredForReady || this.listed.has(k.cacheKey));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.allSettled([this.pools?.stop(), this.volumes?.stop(), this.nodes?.stop(), this.leases?.stop()]);
+    await Promise.allSettled([...this.informers.values()].map((i) => i.stop()));
+  }
+
+  /** Every cached object of a kind (by its cacheKey). */
+  list<T>(cacheKey: string): T[] {
+    return (this.informers.get(cacheKey)?.list(this.namespace) ?? []) as unknown as T[];
+  }
+  get<T>(cacheKey: string, name: string): T | undefined {
+    return this.informers.get(cacheKey)?.get(name, this.namespace) as unknown as T | undefined;
   }
 
   listPools(): StoragePool[] {
-    return (this.pools?.list(this.namespace) ?? []) as unknown as StoragePool[];
+    return this.list<StoragePool>('pool');
   }
   listVolumes(): AntstorVolume[] {
-    return (this.volumes?.list(this.namespace) ?? []) as unknown as AntstorVolume[];
+    return this.list<AntstorVolume>('volume');
   }
   getPool(name: string): StoragePool | undefined {
-    return this.pools?.get(name, this.namespace) as unknown as StoragePool | undefined;
+    return this.get<StoragePool>('pool', name);
   }
   getVolume(name: string): AntstorVolume | undefined {
-    return this.volumes?.get(name, this.namespace) as unknown as AntstorVolume | undefined;
+    return this.get<AntstorVolume>('volume', name);
   }
 
-  private informer(plural: string, kind: 'pool' | 'volume' | 'node' | 'lease'): Inf {
+  private informer(plural: string, kind: string): Inf {
     const path =
       kind === 'node'
         ? '/api/v1/nodes'
@@ -90,7 +103,7 @@ export class ClusterCache extends EventEmitter {
     // follow successful lists instead.
     let failures = 0;
     const listFn = () =>
-      this.list(kind, plural).then((r) => {
+      this.listOnce(kind, plural).then((r) => {
         failures = 0;
         this.listed.add(kind);
         return r;
@@ -124,7 +137,7 @@ export class ClusterCache extends EventEmitter {
     return inf;
   }
 
-  private list(kind: 'pool' | 'volume' | 'node' | 'lease', plural: string): Promise<KubernetesListObject<KubernetesObject>> {
+  private listOnce(kind: string, plural: string): Promise<KubernetesListObject<KubernetesObject>> {
     return (
       kind === 'node'
         ? this.clients.core.listNode()

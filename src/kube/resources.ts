@@ -6,7 +6,7 @@ import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, KIND_POOL, KIND_VOLUME, PLURAL_POOL, PLURAL_VOLUME, VERSION } from '../api/constants.js';
 import type { AntstorVolume, KubeObject, StoragePool } from '../api/types.js';
 import type { KubeClients } from './client.js';
-import { describeKubeError, isConflict, isNotFound } from './errors.js';
+import { describeKubeError, isConflict, isNotFound, kubeError } from './errors.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -21,7 +21,8 @@ export class KubeResources {
     return this.get<StoragePool>(PLURAL_POOL, KIND_POOL, namespace, name);
   }
 
-  private async get<T>(plural: string, kind: string, namespace: string, name: string): Promise<T | undefined> {
+  /** Any kind of the group by plural (`kind` names it in errors). Undefined when it does not exist. */
+  async get<T>(plural: string, kind: string, namespace: string, name: string): Promise<T | undefined> {
     try {
       return (await this.c.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name })) as T;
     } catch (e) {
@@ -47,7 +48,8 @@ export class KubeResources {
     return this.patch<StoragePool>(PLURAL_POOL, KIND_POOL, namespace, name, { status }, true);
   }
 
-  private async patch<T>(
+  /** Merge-patches any kind of the group (or its status). Undefined when the object is gone; throws on conflict. */
+  async patch<T>(
     plural: string,
     kind: string,
     namespace: string,
@@ -64,6 +66,40 @@ export class KubeResources {
       if (isNotFound(e)) return undefined;
       if (isConflict(e)) throw new ConflictError(`${kind} ${namespace}/${name} changed while patching; retry`);
       throw describeKubeError(status ? 'patch status of' : 'patch', `${kind} ${namespace}/${name}`, e);
+    }
+  }
+
+  /**
+   * Merge-patches an object as read: the patch carries its resourceVersion, so a write based on a stale read fails
+   * with a ConflictError (the activity retries and reads again).
+   */
+  async patchAsRead<T extends KubeObject>(plural: string, kind: string, obj: T, body: Record<string, unknown>, status = false): Promise<T | undefined> {
+    const meta = (body['metadata'] ?? {}) as Record<string, unknown>;
+    const versioned = { ...body, metadata: { ...meta, resourceVersion: obj.metadata.resourceVersion } };
+    return this.patch<T>(plural, kind, obj.metadata.namespace!, obj.metadata.name!, versioned, status);
+  }
+
+  /** Lists any kind of the group in a namespace, optionally by label selector. */
+  async list<T>(plural: string, kind: string, namespace: string, labelSelector?: string): Promise<T[]> {
+    try {
+      const r = (await this.c.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, ...(labelSelector ? { labelSelector } : {}) })) as { items: T[] };
+      return r.items;
+    } catch (e) {
+      throw describeKubeError('list', `${kind}s in ${namespace}${labelSelector ? ` (${labelSelector})` : ''}`, e);
+    }
+  }
+
+  /** Creates an object of the group; an existing one of that name is returned as is (creation is idempotent). */
+  async create<T extends KubeObject>(plural: string, kind: string, obj: T): Promise<{ obj: T; created: boolean }> {
+    const namespace = obj.metadata.namespace!;
+    try {
+      return { obj: (await this.c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, body: obj, fieldManager: 'disk-controller' })) as T, created: true };
+    } catch (e) {
+      if (kubeError(e).code === 409) {
+        const existing = await this.get<T>(plural, kind, namespace, obj.metadata.name!);
+        if (existing) return { obj: existing, created: false };
+      }
+      throw describeKubeError('create', `${kind} ${namespace}/${obj.metadata.name}`, e);
     }
   }
 

@@ -67,7 +67,7 @@ function byArrival(a: AntstorVolume, b: AntstorVolume): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-/** The ledger's policy, as the pool workflow gets it from the config (activities/pool.ts). */
+/** The ledger's policy, as the pool workflow gets it from the config (src/kinds/storage-pool/activities.ts). */
 export function ledgerPolicy(cfg: SchedulerConfig): CapacityPolicy {
   return {
     maxRemoteVolumeCount: cfg.maxRemoteVolumeCount,

@@ -1,4 +1,7 @@
-/** Workflow entry point for the worker bundle. */
-export { volumeWorkflow } from './volume.js';
-export { poolWorkflow } from './pool.js';
-export { metaSyncWorkflow } from './metasync.js';
+// Generated from src/kinds/index.ts by `npm run manifests`; edit that list instead.
+/** Workflow entry point for the worker bundle: every exported function is a workflow type. */
+export * from '../kinds/storage-pool/workflow.js';
+export * from '../kinds/antstor-volume/workflow.js';
+export * from '../kinds/antstor-snapshot/workflow.js';
+export * from '../kinds/volume-migration/workflow.js';
+export * from './metasync.js';

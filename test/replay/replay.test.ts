@@ -9,6 +9,7 @@ import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-uti
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { REPO_ROOT } from '../../src/embedded/bins.js';
 import { WORKFLOWS_PATH } from '../../src/operator.js';
+import * as workflows from '../../src/workflows/index.js';
 
 const HIST_DIR = join(REPO_ROOT, 'test', 'histories');
 
@@ -35,7 +36,10 @@ describe('replay: recorded workflow histories', function () {
 
   it('has fixtures for every workflow type', () => {
     const types = new Set(files.map((f) => f.file.split('/')[0]));
-    for (const t of ['volumeWorkflow', 'poolWorkflow', 'metaSyncWorkflow']) assert.ok(types.has(t), `${t} fixtures`);
+    // Every workflow type the bundle exports (every registered kind's, and MetaSync's) has recorded histories.
+    const exported = Object.entries(workflows).filter(([, f]) => typeof f === 'function').map(([name]) => name);
+    assert.ok(exported.length >= 4, `workflow types: ${exported.join(', ')}`);
+    for (const t of exported) assert.ok(types.has(t), `${t} fixtures (npm run record-histories)`);
   });
 
   it('round-trips history JSON (guards the protobufjs duplicate-install pitfall)', () => {

@@ -3,7 +3,7 @@
  * so a burst does not herd onto the pool whose bindings have not landed yet (it looks emptiest).
  */
 import assert from 'node:assert/strict';
-import { ledgerActivities } from '../../src/activities/ledger.js';
+import { ledgerActivities } from '../../src/kinds/storage-pool/ledger-activities.js';
 import { AssumedPlacements } from '../../src/scheduler/assumed.js';
 import { resolveChain, schedule } from '../../src/scheduler/chain.js';
 import { buildPoolNodes } from '../../src/scheduler/pool-node.js';

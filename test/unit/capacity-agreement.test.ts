@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { AntstorVolume, StoragePool } from '../../src/api/types.js';
-import { reserveRequestFor } from '../../src/activities/ledger.js';
+import { reserveRequestFor } from '../../src/kinds/storage-pool/ledger-activities.js';
 import type { ActivityDeps } from '../../src/activities/deps.js';
 import { resolveChain, schedule } from '../../src/scheduler/chain.js';
 import { defaultSchedulerConfig, type SchedulerConfig } from '../../src/scheduler/config.js';

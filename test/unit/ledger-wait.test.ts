@@ -1,6 +1,6 @@
-/** The rules a volume follows while a pool's ledger has not answered (src/workflows/ledger-wait.ts). */
+/** The rules a volume follows while a pool's ledger has not answered (src/kinds/antstor-volume/ledger-wait.ts). */
 import assert from 'node:assert/strict';
-import { describeProbe, judgeLedgerWait, poolProgressing, type LedgerWaitState } from '../../src/workflows/ledger-wait.js';
+import { describeProbe, judgeLedgerWait, poolProgressing, type LedgerWaitState } from '../../src/kinds/antstor-volume/ledger-wait.js';
 import type { LedgerProbe } from '../../src/workflows/messages.js';
 
 const o = { giveUpMs: 60_000, capMs: 600_000 };

@@ -39,6 +39,7 @@ import {
 import { eventually } from '../harness/eventually.js';
 import { renderHealth, workflowHealth } from '../../src/workflow-health.js';
 import { repliesQuery } from './test-workflows.js';
+import { snapshotEventSignal, snapshotWakeSignal, snapshotWorkflowId } from '../../src/kinds/antstor-snapshot/messages.js';
 
 const GiB = 2 ** 30;
 /** History events after which the server suggests continue-as-new (the default is 4,096). */
@@ -61,6 +62,8 @@ class FakeCluster {
   volumes = new Map<string, { rv: number; target: string; candidates: string[] }>();
   calls: { name: string; arg: unknown }[] = [];
   flushed = new Map<string, number>(); // MetaSync key → times written
+  /** The snapshot behind the fake snapshotReconcile: waiting on its origin, free to go on, or deleted. */
+  snapshotStage: 'wait' | 'go' | 'gone' = 'wait';
 
   constructor(private client: () => Client, private taskQueue: string) {}
 
@@ -138,6 +141,17 @@ class FakeCluster {
         for (const k of keys) this.flushed.set(k, (this.flushed.get(k) ?? 0) + 1);
       },
       metasyncSweep: async () => undefined,
+      snapshotReconcile: async (i: { announced?: string }) => {
+        log('snapshotReconcile', i);
+        if (this.snapshotStage === 'gone') return { gone: true };
+        if (this.snapshotStage === 'wait') return { step: { kind: 'wait', on: 'origin', message: 'origin volume ns/vol is not scheduled' } };
+        // Going on: one write, then nothing left to do.
+        if (!this.calls.some((c) => c.name === 'snapshotBound')) {
+          log('snapshotBound', true);
+          return { step: { kind: 'bind', targetNodeId: 'node-1' }, acted: true };
+        }
+        return { step: { kind: 'idle', why: 'creating' } };
+      },
     };
   }
 }
@@ -278,10 +292,11 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
         { timeoutMs: 90_000, intervalMs: 500, what: `${N} answers` },
       );
       // The reply activity is at least once (a task retried after its worker evicted the run sends again): an
-      // answer may arrive twice, but always the same answer — the volume side ignores the copy.
+      // answer may arrive twice, but always the same decision — the volume side ignores the copy. The free bytes
+      // it reports may differ: the retried task also holds the requests that arrived meanwhile.
       const first = new Map<string, string>();
       for (const r of replies) {
-        const a = JSON.stringify(r.result);
+        const a = JSON.stringify({ accepted: r.result.accepted, reason: r.result.reason });
         assert.equal(first.get(r.requestId) ?? a, a, `request ${r.requestId} answered two ways`);
         first.set(r.requestId, a);
       }
@@ -463,6 +478,36 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
       assert.equal(rec.pool, 'pc');
       assert.equal(fake.count('volumeBind'), 1, 'bound exactly once across runs');
       assert.equal(fake.count('scheduleFilterAndScore'), 1, 'never re-placed after continue-as-new');
+    });
+  });
+
+  it('snapshot: signals waiting at the first activation, continue-as-new while it waits, then bound once and ended', async () => {
+    const tq = newQueue();
+    const fake = new FakeCluster(() => client, tq);
+    const ref: VolumeRef = { namespace: 'ns', name: 'snap', uid: 'uid-snap' };
+    const id = snapshotWorkflowId(ref);
+    // Started and signalled before any worker polls: the first activation carries all of them.
+    await client.workflow.signalWithStart('snapshotWorkflow', { workflowId: id, taskQueue: tq, args: [{ ref }], signal: snapshotEventSignal, signalArgs: [{ resourceVersion: '1' }] });
+    for (let i = 0; i < 5; i++) await client.workflow.getHandle(id).signal(snapshotWakeSignal, { why: `origin changed ${i}` });
+    await withWorker(fake, tq, async () => {
+      await eventually(async () => assert.ok(fake.count('snapshotReconcile') >= 1));
+      // Wake-ups while it waits (each one a pass) cross the continue-as-new threshold.
+      for (let i = 0; i < 30; i++) {
+        await client.workflow.getHandle(id).signal(snapshotWakeSignal, { why: `origin changed again ${i}` });
+        await eventually(async () => assert.ok(fake.count('snapshotReconcile') >= i + 2));
+      }
+      await eventually(async () => assert.ok((await runsOf(id)).includes('CONTINUED_AS_NEW'), 'continued as new'), { timeoutMs: 30_000 });
+      // The wait was announced by the first pass only: every later pass, in every run, knew it already.
+      const waits = fake.calls.filter((c) => c.name === 'snapshotReconcile');
+      assert.equal((waits[0]!.arg as { announced?: string }).announced, undefined);
+      assert.ok(waits.slice(1).every((c) => (c.arg as { announced?: string }).announced === 'origin volume ns/vol is not scheduled'), 'announced carried across runs');
+      fake.snapshotStage = 'go';
+      await client.workflow.getHandle(id).signal(snapshotWakeSignal, { why: 'origin placed' });
+      await eventually(async () => assert.equal(fake.count('snapshotBound'), 1));
+      fake.snapshotStage = 'gone';
+      await client.workflow.getHandle(id).signal(snapshotEventSignal, { resourceVersion: '9', deleted: true });
+      await eventually(async () => assert.equal((await client.workflow.getHandle(id).describe()).status.name, 'COMPLETED'), { timeoutMs: 20_000 });
+      assert.equal(fake.count('snapshotBound'), 1, 'one write across all runs');
     });
   });
 

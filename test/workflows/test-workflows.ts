@@ -5,7 +5,7 @@
 import { condition, defineQuery, setHandler } from '@temporalio/workflow';
 import { reserveReplySignal, type ReserveReplyMsg } from '../../src/workflows/messages.js';
 
-export { volumeWorkflow, poolWorkflow, metaSyncWorkflow } from '../../src/workflows/index.js';
+export * from '../../src/workflows/index.js';
 
 export const repliesQuery = defineQuery<ReserveReplyMsg[]>('replies');
 

@@ -3,14 +3,14 @@
  * the in-state finalizer, the Lease heartbeat (unknown after 3 min, offline after 24 h, ready when fresh), removal
  * of an empty, not-ready pool whose Node is gone, and deletion blocked while volumes remain.
  */
-import { Finalizers, KIND_POOL, Labels } from '../api/constants.js';
-import { isPoolProblemMessage, poolProblem, poolTotalBytes } from '../api/objects.js';
-import type { StoragePool } from '../api/types.js';
-import { isNotFound, describeKubeError } from '../kube/errors.js';
-import type { KubeClients } from '../kube/client.js';
-import type { ObjectRef } from '../workflows/messages.js';
-import type { ActivityDeps } from './deps.js';
-import { GROUP, PLURAL_POOL, VERSION } from '../api/constants.js';
+import { Finalizers, KIND_POOL, Labels } from '../../api/constants.js';
+import { isPoolProblemMessage, poolProblem, poolTotalBytes } from '../../api/objects.js';
+import type { StoragePool } from '../../api/types.js';
+import { isNotFound, describeKubeError } from '../../kube/errors.js';
+import type { KubeClients } from '../../kube/client.js';
+import type { ObjectRef } from '../../workflows/messages.js';
+import type { ActivityDeps } from '../../activities/deps.js';
+import { GROUP, PLURAL_POOL, VERSION } from '../../api/constants.js';
 
 export interface PoolReconcileResult {
   gone?: boolean;

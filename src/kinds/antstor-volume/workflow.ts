@@ -6,7 +6,7 @@
  * handler is registered (signals waiting at the first activation are delivered inside `setHandler`).
  */
 import { continueAsNew, patched, setHandler } from '@temporalio/workflow';
-import { placementQuery, reserveReplySignal, retryPlacementSignal, volumeEventSignal, type PlacementRecord, type VolumeWorkflowInput } from './messages.js';
+import { placementQuery, reserveReplySignal, retryPlacementSignal, volumeEventSignal, type PlacementRecord, type VolumeWorkflowInput } from '../../workflows/messages.js';
 import { VolumeManager } from './volume-manager.js';
 
 export const VOLUME_PATCHES = {

@@ -6,7 +6,7 @@
  * that makes no progress for `giveUpMs` (its workflow task failing, no worker taking it, its activities failing,
  * or simply silent) is given up on so the next candidate can be tried.
  */
-import type { LedgerProbe } from './messages.js';
+import type { LedgerProbe } from '../../workflows/messages.js';
 
 export interface LedgerWaitState {
   startedAt: number;

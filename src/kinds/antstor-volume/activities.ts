@@ -1,12 +1,12 @@
 /** Activities that read and write AntstorVolumes for the VolumeWorkflow. */
-import { EventReasons, Finalizers, KIND_VOLUME, Labels, NoStoragePoolAvailable } from '../api/constants.js';
-import type { AntstorVolume } from '../api/types.js';
-import { summarizeDecision, type DecisionSummary } from '../scheduler/chain.js';
-import type { VolumeRef, VolumeView } from '../workflows/messages.js';
-import { releaseFromLedger } from './ledger.js';
+import { EventReasons, Finalizers, KIND_VOLUME, Labels, NoStoragePoolAvailable } from '../../api/constants.js';
+import type { AntstorVolume } from '../../api/types.js';
+import { summarizeDecision, type DecisionSummary } from '../../scheduler/chain.js';
+import type { VolumeRef, VolumeView } from '../../workflows/messages.js';
+import { releaseFromLedger } from '../storage-pool/ledger-activities.js';
 import { activityInfo } from '@temporalio/activity';
-import { observeBindLatency, recordPlacement } from '../metrics/registry.js';
-import type { ActivityDeps } from './deps.js';
+import { observeBindLatency, recordPlacement } from '../../metrics/registry.js';
+import type { ActivityDeps } from '../../activities/deps.js';
 
 const ownsMessage = (msg: string | undefined) =>
   !!msg &&

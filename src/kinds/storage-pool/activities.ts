@@ -1,11 +1,11 @@
 /** Activities for the PoolWorkflow: load the pool, list its bindings in the API server, record drift. */
-import { poolCapacity } from '../scheduler/pool-node.js';
-import { Finalizers, KIND_POOL } from '../api/constants.js';
-import { poolIsSchedulable, poolNodeId, poolProblem } from '../api/objects.js';
-import type { ApiBinding, DriftReport } from '../scheduler/ledger.js';
-import type { ObjectRef, PoolView } from '../workflows/messages.js';
-import type { ActivityDeps } from './deps.js';
-import { reserveRequestFor } from './ledger.js';
+import { poolCapacity } from '../../scheduler/pool-node.js';
+import { Finalizers, KIND_POOL } from '../../api/constants.js';
+import { poolIsSchedulable, poolNodeId, poolProblem } from '../../api/objects.js';
+import type { ApiBinding, DriftReport } from '../../scheduler/ledger.js';
+import type { ObjectRef, PoolView } from '../../workflows/messages.js';
+import type { ActivityDeps } from '../../activities/deps.js';
+import { reserveRequestFor } from './ledger-activities.js';
 
 export function poolActivities(d: ActivityDeps) {
   return {

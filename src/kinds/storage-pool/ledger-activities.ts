@@ -1,10 +1,10 @@
 /** Reserve on and release from a pool's ledger (the PoolWorkflow), from a volume's workflow. */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/activity';
-import { poolNodeId } from '../api/objects.js';
-import { capacityRequestFor } from '../scheduler/pool-node.js';
-import type { AntstorVolume } from '../api/types.js';
-import type { ReserveRequest } from '../scheduler/ledger.js';
+import { poolNodeId } from '../../api/objects.js';
+import { capacityRequestFor } from '../../scheduler/pool-node.js';
+import type { AntstorVolume } from '../../api/types.js';
+import type { ReserveRequest } from '../../scheduler/ledger.js';
 import {
   poolStartOptions,
   poolWorkflowId,
@@ -15,8 +15,8 @@ import {
   type ReserveReplyMsg,
   type ObjectRef,
   type ReserveOnPoolInput,
-} from '../workflows/messages.js';
-import type { ActivityDeps } from './deps.js';
+} from '../../workflows/messages.js';
+import type { ActivityDeps } from '../../activities/deps.js';
 
 /** The ledger request for a volume on a pool: the same conversion the filter pass uses (pool-node.ts). */
 export function reserveRequestFor(d: ActivityDeps, vol: AntstorVolume, poolNode: string, adopt: boolean): ReserveRequest {

@@ -1,10 +1,10 @@
 /** The filter-and-score pass: LiteIO's filter chain and priorities over the cluster cache. */
 import { ApplicationFailure } from '@temporalio/activity';
-import type { AntstorVolume } from '../api/types.js';
-import { schedule, type PlacementDecision } from '../scheduler/chain.js';
-import { buildPoolNodes } from '../scheduler/pool-node.js';
-import type { VolumeRef } from '../workflows/messages.js';
-import type { ActivityDeps } from './deps.js';
+import type { AntstorVolume } from '../../api/types.js';
+import { schedule, type PlacementDecision } from '../../scheduler/chain.js';
+import { buildPoolNodes } from '../../scheduler/pool-node.js';
+import type { VolumeRef } from '../../workflows/messages.js';
+import type { ActivityDeps } from '../../activities/deps.js';
 
 export function scheduleActivities(d: ActivityDeps) {
   return {

@@ -9,10 +9,11 @@
  * up on (its possible reservation released) so one wedged pool never holds placement hostage.
  */
 import { allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { createActivities } from '../activities/index.js';
-import type { ReserveResult } from '../scheduler/ledger.js';
-import type { Candidate, PlacementDecision } from '../scheduler/chain.js';
-import { runDeletionHooks, runReconcileChain } from './plugin-chain.js';
+import type { antstorVolumeActivities } from './index.js';
+import type { ledgerActivities } from '../storage-pool/ledger-activities.js';
+import type { ReserveResult } from '../../scheduler/ledger.js';
+import type { Candidate, PlacementDecision } from '../../scheduler/chain.js';
+import { runDeletionHooks, runReconcileChain } from '../../workflows/plugin-chain.js';
 import { describeProbe, judgeLedgerWait, poolProgressing, type LedgerWaitState } from './ledger-wait.js';
 import {
   SA_NODE,
@@ -27,9 +28,9 @@ import {
   type VolumeRef,
   type VolumeView,
   type VolumeWorkflowInput,
-} from './messages.js';
+} from '../../workflows/messages.js';
 
-type Acts = ReturnType<typeof createActivities>;
+type Acts = ReturnType<typeof antstorVolumeActivities> & ReturnType<typeof ledgerActivities>;
 
 const KUBE_CALLS = { startToCloseTimeout: '30s', retry: { initialInterval: '500ms', maximumInterval: '30s' } } as const;
 const FILTER_PASS = { startToCloseTimeout: '30s', retry: { initialInterval: '200ms', maximumInterval: '10s' } } as const;

@@ -10,9 +10,9 @@
  * and lifecycle run beside admission, one pass at a time.
  */
 import { allHandlersFinished, condition, getExternalWorkflowHandle, log, proxyActivities, proxyLocalActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
-import type { createActivities } from '../activities/index.js';
-import { boundBytes, heldLedgerReservations, ledgerFreeBytes, release, repairDrift, reserve, type DriftReport, type LedgerState, type ReserveResult } from '../scheduler/ledger.js';
-import { runDeletionHooks, runReconcileChain } from './plugin-chain.js';
+import type { storagePoolActivities } from './index.js';
+import { boundBytes, heldLedgerReservations, ledgerFreeBytes, release, repairDrift, reserve, type DriftReport, type LedgerState, type ReserveResult } from '../../scheduler/ledger.js';
+import { runDeletionHooks, runReconcileChain } from '../../workflows/plugin-chain.js';
 import {
   reserveReplySignal,
   volumeEventSignal,
@@ -25,9 +25,9 @@ import {
   type ReserveReplyMsg,
   type ReserveRequestMsg,
   type Timings,
-} from './messages.js';
+} from '../../workflows/messages.js';
 
-type Acts = ReturnType<typeof createActivities>;
+type Acts = ReturnType<typeof storagePoolActivities>;
 
 const acts = proxyActivities<Acts>({
   startToCloseTimeout: '30s',

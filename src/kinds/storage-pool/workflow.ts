@@ -6,7 +6,7 @@
  * that arrived before the workflow's first activation are delivered inside `setHandler`.
  */
 import { continueAsNew, patched, setHandler } from '@temporalio/workflow';
-import { ledgerQuery, poolEventSignal, releaseSignal, reserveRequestSignal, type PoolWorkflowInput } from './messages.js';
+import { ledgerQuery, poolEventSignal, releaseSignal, reserveRequestSignal, type PoolWorkflowInput } from '../../workflows/messages.js';
 import { PoolManager } from './pool-manager.js';
 
 /** Patch ids, in the order they were introduced. */

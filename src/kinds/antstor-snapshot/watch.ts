@@ -1,0 +1,67 @@
+/**
+ * AntstorSnapshot events into the snapshot's workflow; and the events a waiting snapshot depends on (its origin
+ * volume, its sibling snapshots, its pool's deletion) into a wake signal, so nothing polls.
+ */
+import type { AntstorVolume, StoragePool } from '../../api/types.js';
+import { Annotations } from '../../api/constants.js';
+import type { ObjectEvent } from '../../workflows/messages.js';
+import type { WatchContext } from '../kind.js';
+import { snapshotEventSignal, snapshotWakeSignal, snapshotWorkflowId, type SnapshotWorkflowInput } from './messages.js';
+import { SnapshotLabels, type AntstorSnapshot } from './types.js';
+
+export function watchSnapshots(ctx: WatchContext): void {
+  const refOf = (s: AntstorSnapshot) => ({ namespace: ctx.namespace, name: s.metadata.name!, uid: s.metadata.uid! });
+  const wake = (s: AntstorSnapshot, why: string) => {
+    const id = snapshotWorkflowId(refOf(s));
+    ctx.enqueue(`snapshot-wake/${s.metadata.name}/${s.metadata.uid}`, () => ctx.signalIfRunning(() => ctx.client.workflow.getHandle(id).signal(snapshotWakeSignal, { why })));
+  };
+  const snapshots = () => ctx.cache.list<AntstorSnapshot>('snapshot');
+
+  ctx.on<AntstorSnapshot>('snapshot', (e) => {
+    const s = e.obj;
+    const ref = refOf(s);
+    const id = snapshotWorkflowId(ref);
+    const ev: ObjectEvent = { resourceVersion: s.metadata.resourceVersion ?? '', ...(e.type === 'delete' ? { deleted: true } : {}) };
+    ctx.enqueue(`snapshot/${ref.name}/${ref.uid}`, async () => {
+      const wf = ctx.client.workflow;
+      if (ev.deleted) return ctx.signalIfRunning(() => wf.getHandle(id).signal(snapshotEventSignal, ev));
+      const input: SnapshotWorkflowInput = { ref };
+      await wf.signalWithStart('snapshotWorkflow', {
+        workflowId: id,
+        taskQueue: ctx.opts.taskQueue,
+        args: [input],
+        signal: snapshotEventSignal,
+        signalArgs: [ev],
+        staticSummary: `AntstorSnapshot ${ref.namespace}/${ref.name}: LiteIO's snapshot steps`,
+      });
+      ctx.signalled();
+    });
+    // One live snapshot per origin: a sibling that merged or went away may let a waiting one go on.
+    const origin = s.metadata.labels?.[SnapshotLabels.OriginVolumeName];
+    const statusChanged = e.type !== 'update' || (e.old as AntstorSnapshot | undefined)?.status?.status !== s.status?.status;
+    if (origin && statusChanged) {
+      for (const o of snapshots()) {
+        if (o.metadata.uid !== s.metadata.uid && o.metadata.labels?.[SnapshotLabels.OriginVolumeName] === origin && o.status?.status !== 'merged') wake(o, `snapshot ${s.metadata.name} of the same origin ${e.type === 'delete' ? 'deleted' : `is ${s.status?.status || 'new'}`}`);
+      }
+    }
+  });
+
+  // The origin volume was created, placed, deleted or its snapshot reserve changed.
+  ctx.on<AntstorVolume>('volume', (e) => {
+    const v = e.obj;
+    const old = e.old as AntstorVolume | undefined;
+    const reserve = (x?: AntstorVolume) => x?.metadata.annotations?.[Annotations.SnapshotReservedBytes];
+    if (e.type === 'update' && old?.spec?.targetNodeId === v.spec?.targetNodeId && reserve(old) === reserve(v)) return;
+    for (const s of snapshots()) {
+      if (s.spec?.originVolName !== v.metadata.name || (s.spec.originVolNamespace || ctx.namespace) !== ctx.namespace) continue;
+      if (s.status?.status === 'merged' || (s.spec.originVolTargetNodeId && s.status?.status)) continue; // nothing left to wait for
+      wake(s, `origin volume ${v.metadata.name} ${e.type === 'delete' ? 'deleted' : e.type === 'add' ? 'created' : 'changed'}`);
+    }
+  });
+
+  // A deleting snapshot whose pool went away loses its finalizers (the agent that would remove them is gone).
+  ctx.on<StoragePool>('pool', (e) => {
+    if (e.type !== 'delete') return;
+    for (const s of snapshots()) if (s.metadata.deletionTimestamp && s.spec?.originVolTargetNodeId === e.obj.metadata.name) wake(s, `pool ${e.obj.metadata.name} deleted`);
+  });
+}

@@ -1,0 +1,27 @@
+/** AntstorVolume: one workflow per volume runs the filter pass, asks the pool's ledger, binds and releases. */
+import { GROUP, KIND_VOLUME, PLURAL_VOLUME } from '../../api/constants.js';
+import type { ActivityDeps } from '../../activities/deps.js';
+import type { KindModule } from '../kind.js';
+import { volumeActivities } from './activities.js';
+import { scheduleActivities } from './schedule-activities.js';
+import { watchVolumes } from './watch.js';
+
+export function antstorVolumeActivities(d: ActivityDeps) {
+  return { ...scheduleActivities(d), ...volumeActivities(d) };
+}
+
+export const antstorVolume: KindModule = {
+  kind: KIND_VOLUME,
+  plural: PLURAL_VOLUME,
+  cacheKey: 'volume',
+  folder: 'antstor-volume',
+  rbac: [
+    { apiGroups: [GROUP], resources: [PLURAL_VOLUME], verbs: ['get', 'list', 'watch', 'patch', 'update', 'delete'] },
+    { apiGroups: [GROUP], resources: [`${PLURAL_VOLUME}/status`], verbs: ['get', 'patch', 'update'] },
+  ],
+  requiredForReady: true,
+  activities: antstorVolumeActivities,
+  watch: watchVolumes,
+};
+
+export default antstorVolume;

@@ -1,0 +1,80 @@
+/**
+ * StoragePool events, and the Node and Lease events that concern a pool, into its workflow (signalWithStart; the
+ * signal carries only the resourceVersion or what woke it). A pool that became ready with room tells waiting
+ * volumes to try again.
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { StoragePool } from '../../api/types.js';
+import type { CacheEvent } from '../../kube/cluster-cache.js';
+import { poolEventSignal, poolStartOptions, type ObjectEvent } from '../../workflows/messages.js';
+import type { WatchContext } from '../kind.js';
+
+/** Fields whose change can turn an unschedulable volume into a schedulable one. */
+function poolCapacityKey(p: StoragePool): string {
+  return JSON.stringify([
+    p.status?.status,
+    p.status?.capacity,
+    p.status?.vgFreeSize,
+    p.status?.conditions,
+    p.metadata.labels,
+    p.spec?.nodeInfo,
+    p.spec?.kernelLvm?.bytes,
+    p.spec?.kernelLvm?.reservedLVol,
+    p.spec?.kernelLvm?.vgUUID,
+    p.spec?.spdkLVStore,
+    p.metadata.deletionTimestamp,
+  ]);
+}
+
+/** Signals a pool's workflow (starting it if needed); for a deleted pool only a running workflow is told. */
+function signalPool(ctx: WatchContext, name: string, ev: ObjectEvent): void {
+  ctx.enqueue(`pool/${name}`, async () => {
+    const wf = ctx.client.workflow;
+    const start = poolStartOptions(ctx.opts, { namespace: ctx.namespace, name });
+    if (ev.deleted) return ctx.signalIfRunning(() => wf.getHandle(start.workflowId).signal(poolEventSignal, ev));
+    await wf.signalWithStart('poolWorkflow', { ...start, signal: poolEventSignal, signalArgs: [ev] });
+    ctx.signalled();
+  });
+}
+
+/** Wakes a pool's workflow because something it depends on changed (`why` stands in for a resourceVersion). */
+export function wakePool(ctx: WatchContext, name: string, why: string): void {
+  signalPool(ctx, name, { resourceVersion: why });
+}
+
+export function watchPools(ctx: WatchContext): void {
+  ctx.on<StoragePool>('pool', (e) => {
+    const name = e.obj.metadata.name!;
+    const rv = e.obj.metadata.resourceVersion ?? '';
+    signalPool(ctx, name, { resourceVersion: rv, ...(e.type === 'delete' ? { deleted: true } : {}) });
+    // Only a pool that is ready can take a waiting volume: a pool turning unknown, offline or locked wakes nobody
+    // (with hundreds of pools losing their heartbeat at once, that herd cost more than the placements).
+    const ready = e.type !== 'delete' && e.obj.status?.status === 'ready';
+    if (ready && (e.type === 'add' || poolCapacityKey(e.obj) !== poolCapacityKey(e.old as StoragePool))) ctx.capacityChanged(`pool ${name} changed`);
+    if (e.type === 'delete' && ctx.opts.metasync) ctx.metasyncDirty('StoragePool', name);
+  });
+
+  // A Node changed: reconcile the pool of the same name (LockPool, orphan rule), if the node is selected.
+  ctx.on<KubernetesObject>('node', (e) => {
+    const name = e.obj.metadata?.name;
+    if (!name || !ctx.cache.getPool(name)) return;
+    const labels = e.obj.metadata?.labels ?? {};
+    const sel = ctx.opts.nodeCacheSelector ?? {};
+    if (!Object.entries(sel).every(([k, v]) => labels[k] === v)) return;
+    wakePool(ctx, name, `node:${e.obj.metadata?.resourceVersion ?? ''}`);
+  });
+
+  // A heartbeat Lease changed. Routine renewals of a ready pool are ignored (the pool's own timer covers a lapse);
+  // a new Lease, a renewTime that went backwards, or a renewal while the pool is unknown/offline wakes the pool.
+  ctx.on<KubernetesObject>('lease', (e: CacheEvent<KubernetesObject>) => {
+    const name = e.obj.metadata?.name;
+    const pool = name ? ctx.cache.getPool(name) : undefined;
+    if (!name || !pool || e.type === 'delete') return;
+    const renew = (o?: KubernetesObject) => Date.parse(String((o as { spec?: { renewTime?: unknown } } | undefined)?.spec?.renewTime ?? ''));
+    const now = renew(e.obj);
+    const before = renew(e.old);
+    const status = pool.status?.status;
+    const wake = e.type === 'add' || !(before <= now) || status === 'unknown' || status === 'offline' || !status;
+    if (wake) wakePool(ctx, name, `lease:${e.obj.metadata?.resourceVersion ?? ''}`);
+  });
+}
