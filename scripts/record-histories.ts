@@ -31,6 +31,10 @@ import { snapshotWorkflowId } from '../src/kinds/antstor-snapshot/messages.js';
 import { PLURAL_SNAPSHOT, SnapshotFinalizer, type AntstorSnapshot } from '../src/kinds/antstor-snapshot/types.js';
 import { migrationWorkflowId } from '../src/kinds/volume-migration/messages.js';
 import { PLURAL_MIGRATION, type VolumeMigration } from '../src/kinds/volume-migration/types.js';
+import { groupWorkflowId } from '../src/kinds/antstor-volume-group/messages.js';
+import { PLURAL_GROUP, type AntstorVolumeGroup } from '../src/kinds/antstor-volume-group/types.js';
+import { dataControlWorkflowId } from '../src/kinds/antstor-data-control/messages.js';
+import { PLURAL_DATA_CONTROL, type AntstorDataControl } from '../src/kinds/antstor-data-control/types.js';
 
 const force = process.argv.includes('--force');
 const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -204,6 +208,40 @@ async function main() {
       if ((await wf.getHandle(migrationWorkflowId(migRef)).describe()).status.name !== 'COMPLETED') throw new Error('migration workflow not completed');
     }, { timeoutMs: 30_000 });
     out.push({ type: 'migrationWorkflow', scenario: 'finished-and-deleted', id: migrationWorkflowId(migRef) });
+
+    // v0.7.0: a volume group (members held, created, ready) used by a DataControl that waits for it, takes its host
+    // and copies its publish parameters; then both deleted (the group after its DataControl).
+    for (const p of ['vg-1', 'vg-2']) await c.createPool(p, { bytes: 10 * GiB, labels: { tier: 'vg' } });
+    const vgs = { ...snaps, plural: PLURAL_GROUP };
+    const dcs = { ...snaps, plural: PLURAL_DATA_CONTROL };
+    await c.co.createNamespacedCustomObject({ ...vgs, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'AntstorVolumeGroup', metadata: { name: 'grp', labels: { 'obnvmf/data-control-name': 'dc' } }, spec: { uuid: 'grp', totalSize: 4 * GiB, desiredVolumeSpec: { sizeSymmetry: 'Asymmetric', countRange: { max: 2 }, sizeRange: { min: '1Gi', max: '2Gi' }, annotations: { 'obnvmf/pool-label-selector': 'tier=vg' } }, stragety: { allowEmptyNode: true } } } });
+    await c.co.createNamespacedCustomObject({ ...dcs, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'AntstorDataControl', metadata: { name: 'dc' }, spec: { uuid: 'dc', engineType: 'KernelLVM', raid: { level: 'raid0' }, hostNode: { id: 'host-1', ip: '10.0.0.9' }, volumeGroups: [{ namespace: c.ns, name: 'grp', uuid: 'grp' }] } } });
+    const grpNow = async () => (await c.co.getNamespacedCustomObject({ ...vgs, name: 'grp' })) as AntstorVolumeGroup;
+    const members = await eventually(async () => {
+      const ms = (await grpNow()).spec.volumes ?? [];
+      if (ms.length !== 2) throw new Error('group not planned');
+      for (const m of ms) if (!(await c.getVolume(m.volId.name)).spec.targetNodeId) throw new Error(`${m.volId.name} not placed`);
+      return ms;
+    }, { timeoutMs: 30_000 });
+    for (const m of members) await c.co.patchNamespacedCustomObjectStatus({ ...snaps, plural: 'antstorvolumes', name: m.volId.name, body: { status: { status: 'ready' } } }, merge);
+    const dcNow = async () => (await c.co.getNamespacedCustomObject({ ...dcs, name: 'dc' })) as AntstorDataControl;
+    await eventually(async () => {
+      if ((await dcNow()).spec.targetNodeId !== 'host-1') throw new Error('DataControl not scheduled');
+    }, { timeoutMs: 30_000 });
+    await c.co.patchNamespacedCustomObjectStatus({ ...dcs, name: 'dc', body: { status: { status: 'ready', csiNodePubParams: { stagingTargetPath: '/s', targetPath: '/t' } } } }, merge);
+    await eventually(async () => {
+      for (const m of members) if (!(await c.getVolume(m.volId.name)).status?.csiNodePubParams?.targetPath) throw new Error('publish parameters not copied');
+    }, { timeoutMs: 30_000 });
+    const grpRef = { namespace: c.ns, name: 'grp', uid: (await grpNow()).metadata.uid! };
+    const dcRef = { namespace: c.ns, name: 'dc', uid: (await dcNow()).metadata.uid! };
+    await c.co.deleteNamespacedCustomObject({ ...vgs, name: 'grp' });
+    await new Promise((r) => setTimeout(r, 2000)); // the group waits for its DataControl
+    await c.co.deleteNamespacedCustomObject({ ...dcs, name: 'dc' });
+    await eventually(async () => {
+      for (const id of [groupWorkflowId(grpRef), dataControlWorkflowId(dcRef)]) if ((await wf.getHandle(id).describe()).status.name !== 'COMPLETED') throw new Error(`${id} not completed`);
+    }, { timeoutMs: 60_000 });
+    out.push({ type: 'volumeGroupWorkflow', scenario: 'held-ready-deleted', id: groupWorkflowId(grpRef) });
+    out.push({ type: 'dataControlWorkflow', scenario: 'scheduled-and-deleted', id: dataControlWorkflowId(dcRef) });
 
     // Histories that cross continue-as-new: a burst into one pool on a server that suggests it every 100 events.
     const canOp = await canCluster.startOperator({ config: { scheduler: { maxRemoteVolumeCount: 1000 } } });

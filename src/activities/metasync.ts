@@ -1,9 +1,8 @@
 /** MetaSync's write activities: flush changed objects and placement rows; sweep rows whose objects are gone. */
-import { KIND_POOL } from '../api/constants.js';
 import { redactText, type Logger } from '../logger.js';
-import { poolRow, volumeRow } from '../plugins/metasync/rows.js';
 import { migrate } from '../plugins/metasync/schema.js';
-import type { MetaWriter, PlacementRow, Table, WriteResult } from '../plugins/metasync/writer.js';
+import type { MetaWriter, PlacementRow, WriteResult } from '../plugins/metasync/writer.js';
+import { KINDS, type KindModule } from '../kinds/index.js';
 import type { KubeResources } from '../kube/resources.js';
 import type { ClusterCache } from '../kube/cluster-cache.js';
 import type { Pool } from 'mysql2/promise';
@@ -19,6 +18,10 @@ export interface MetaSyncDeps {
 }
 
 const rv = (s: string | undefined) => (s && /^\d+$/.test(s) ? Number(s) : 0);
+
+/** The kinds LiteIO mirrors to MySQL, by kind name. */
+const mirrored = (): Map<string, KindModule & { metaSync: NonNullable<KindModule['metaSync']> }> =>
+  new Map(KINDS.filter((k) => k.metaSync).map((k) => [k.kind, k as KindModule & { metaSync: NonNullable<KindModule['metaSync']> }]));
 
 export function createMetaSyncActivities(m: MetaSyncDeps) {
   let migrated = false;
@@ -55,26 +58,21 @@ export function createMetaSyncActivities(m: MetaSyncDeps) {
       return wrap('write', async () => {
         await ensureSchema();
         const results: Record<string, WriteResult['action']> = {};
+        const kinds = mirrored();
         for (const key of keys) {
           const [kind, name] = key.split('/') as [string, string];
-          const table: Table = kind === KIND_POOL ? 'storage_pool' : 'antstor_volume';
+          const k = kinds.get(kind);
+          if (!k) continue; // a kind MetaSync does not mirror
+          const { table, row, deletedStatus, goneStatus } = k.metaSync;
           // The newest state, read now: a write delayed by an outage still writes what is true at the end.
-          const obj = kind === KIND_POOL ? await m.kube.getPool(namespace, name) : await m.kube.getVolume(namespace, name);
+          const obj = await m.kube.get<{ metadata: { resourceVersion?: string; deletionTimestamp?: string } }>(k.plural, k.kind, namespace, name);
           const t = tombstones[key];
           let r: WriteResult;
           if (!obj && t) {
             // Gone before the database answered: write the row as of its deletion, then make sure it is marked.
-            r = await m.writer.upsert(table, t.row, t.resourceVersion, true);
-            if (r.action === 'stale' || r.action === 'unchanged') r = await m.writer.markGone(table, name);
-          } else
-            r = !obj
-            ? await m.writer.markGone(table, name)
-            : await m.writer.upsert(
-                table,
-                kind === KIND_POOL ? poolRow(obj as never) : volumeRow(obj as never),
-                rv(obj.metadata.resourceVersion),
-                !!obj.metadata.deletionTimestamp,
-              );
+            r = await m.writer.upsert(table, t.row, t.resourceVersion, true, deletedStatus);
+            if (r.action === 'stale' || r.action === 'unchanged') r = await m.writer.markGone(table, name, goneStatus);
+          } else r = !obj ? await m.writer.markGone(table, name, goneStatus) : await m.writer.upsert(table, row(obj), rv(obj.metadata.resourceVersion), !!obj.metadata.deletionTimestamp, deletedStatus);
           results[key] = r.action;
         }
         for (const p of placements) await m.writer.recordPlacement(p);
@@ -87,12 +85,10 @@ export function createMetaSyncActivities(m: MetaSyncDeps) {
       return wrap('sweep', async () => {
         await ensureSchema();
         let marked = 0;
-        for (const [table, get] of [
-          ['storage_pool', (n: string) => m.kube.getPool(namespace, n)],
-          ['antstor_volume', (n: string) => m.kube.getVolume(namespace, n)],
-        ] as const) {
+        for (const k of mirrored().values()) {
+          const { table, goneStatus } = k.metaSync;
           for (const name of await m.writer.liveNames(table)) {
-            if (!(await get(name))) marked += (await m.writer.markGone(table, name)).action === 'deleted' ? 1 : 0;
+            if (!(await m.kube.get(k.plural, k.kind, namespace, name))) marked += (await m.writer.markGone(table, name, goneStatus)).action === 'deleted' ? 1 : 0;
           }
         }
         return { marked };

@@ -10,6 +10,8 @@ export const KINDS: readonly KindModule[] = [
   (await import('./antstor-volume/index.js')).default,
   (await import('./antstor-snapshot/index.js')).default,
   (await import('./volume-migration/index.js')).default,
+  (await import('./antstor-volume-group/index.js')).default,
+  (await import('./antstor-data-control/index.js')).default,
 ];
 
 export type { KindModule, WatchContext } from './kind.js';

@@ -36,6 +36,12 @@ export interface KindModule {
   requiredForReady: boolean;
   /** The kind's activities (names must not collide with another kind's). */
   activities(d: ActivityDeps): Record<string, (...args: never[]) => Promise<unknown>>;
+  /**
+   * MetaSync's row for an object of this kind (LiteIO's table and columns), when LiteIO mirrors the kind to MySQL.
+   * `deletedStatus`: the status column of a row whose object is being deleted (absent: its own status stays);
+   * `goneStatus`: of a row whose object no longer exists.
+   */
+  metaSync?: { table: string; row(obj: unknown): Record<string, string | number>; deletedStatus?: string; goneStatus: string };
   /** Subscribes the kind's event handlers: which workflow each event starts or signals. */
   watch(ctx: WatchContext): void;
 }

@@ -79,6 +79,16 @@ export class KubeResources {
     return this.patch<T>(plural, kind, obj.metadata.namespace!, obj.metadata.name!, versioned, status);
   }
 
+  /** Deletes any kind of the group; an object already gone is not an error. */
+  async delete(plural: string, kind: string, namespace: string, name: string): Promise<void> {
+    try {
+      await this.c.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name });
+    } catch (e) {
+      if (isNotFound(e)) return;
+      throw describeKubeError('delete', `${kind} ${namespace}/${name}`, e);
+    }
+  }
+
   /** Lists any kind of the group in a namespace, optionally by label selector. */
   async list<T>(plural: string, kind: string, namespace: string, labelSelector?: string): Promise<T[]> {
     try {

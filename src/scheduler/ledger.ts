@@ -22,8 +22,13 @@ export interface LedgerBinding {
   reservationId: string;
   /** Workflow time (ms) the binding was recorded; drift repair leaves young entries alone. */
   since: number;
-  /** How the binding entered: a placement, or adopted from the API server. */
-  via: 'reserve' | 'adopt';
+  /**
+   * How the binding entered: a placement, adopted from the API server, or a hold: capacity a volume group holds
+   * for a member it has not created yet (its uid is `hold/...`; the member claims it, see ReserveRequest.claimsHold).
+   */
+  via: 'reserve' | 'adopt' | 'hold';
+  /** A hold not claimed by then is dropped by drift repair (workflow time, ms). */
+  holdUntil?: number;
 }
 
 export interface LedgerPoolInfo extends PoolCapacity {
@@ -47,6 +52,13 @@ export interface ReserveRequest extends CapacityRequest {
   key: string;
   /** Record an existing API binding without checks (adoption; never refused). */
   adopt?: boolean;
+  /** Record a hold (checked like a reservation) that lapses after ttlMs unless claimed or released. */
+  hold?: { ttlMs: number };
+  /**
+   * The hold this volume takes over: when a hold of that uid for the same key is on the ledger, it is replaced by
+   * the volume's binding (the check runs without the hold, so the volume gets the bytes held for it).
+   */
+  claimsHold?: string;
 }
 
 export interface ReserveResult {
@@ -88,6 +100,14 @@ export function reserve(
   const h = heldReservations(t, pool.capacityBytes, policy.nodeReservations);
   const free = freeBytes(t, h, pool.capacityBytes);
   if (l.bindings[req.uid]) return { accepted: true, already: true, freeBytes: free };
+  const held = req.claimsHold ? l.bindings[req.claimsHold] : undefined;
+  if (held && held.via === 'hold' && held.key === req.key && req.adopt) delete l.bindings[req.claimsHold!]; // bound already
+  else if (held && held.via === 'hold' && held.key === req.key) {
+    delete l.bindings[req.claimsHold!];
+    const r = reserve(l, pool, policy, { ...req, claimsHold: undefined }, now);
+    if (!r.accepted) l.bindings[req.claimsHold!] = held; // refused: the hold stays as it was
+    return r;
+  }
   const record = (via: LedgerBinding['via']): ReserveResult => {
     l.bindings[req.uid] = {
       uid: req.uid,
@@ -99,13 +119,14 @@ export function reserve(
       reservationId: req.reservationId,
       since: now,
       via,
+      ...(via === 'hold' && req.hold ? { holdUntil: now + req.hold.ttlMs } : {}),
     };
     return { accepted: true, freeBytes: ledgerFreeBytes(l, pool, policy) };
   };
   if (req.adopt) return record('adopt');
   if (!pool.exists || pool.deleting || !pool.schedulable) return { accepted: false, reason: 'PoolUnschedulable', freeBytes: free };
   const reason = capacityVerdict(t, h, pool, policy, req);
-  return reason ? { accepted: false, reason, freeBytes: free } : record('reserve');
+  return reason ? { accepted: false, reason, freeBytes: free } : record(req.hold ? 'hold' : 'reserve');
 }
 
 /** Removes a binding; returns whether one was removed (idempotent). */
@@ -123,6 +144,8 @@ export interface ApiBinding {
   remote: boolean;
   countsRemote: boolean;
   reservationId: string;
+  /** A volume group's member: the hold its group had for it (gone once the member is bound). */
+  claimsHold?: string;
 }
 
 export interface DriftReport {
@@ -146,9 +169,11 @@ export function repairDrift(
 ): DriftReport {
   const report: DriftReport = { adopted: [], dropped: [], resized: [] };
   const seen = new Set<string>();
-  for (const b of api) {
+  for (const { claimsHold, ...b } of api) {
     seen.add(b.uid);
     const cur = l.bindings[b.uid];
+    const hold = claimsHold ? l.bindings[claimsHold] : undefined;
+    if (hold?.via === 'hold' && hold.key === b.key) delete l.bindings[claimsHold!]; // its member is bound: no double count
     if (!cur) {
       l.bindings[b.uid] = { ...b, since: now, via: 'adopt' };
       report.adopted.push(b.key);
@@ -158,6 +183,14 @@ export function repairDrift(
     }
   }
   for (const [uid, b] of Object.entries(l.bindings)) {
+    // A hold is no API binding: it stays until claimed, released, or past its time.
+    if (b.via === 'hold' && !seen.has(uid)) {
+      if ((b.holdUntil ?? 0) <= now) {
+        delete l.bindings[uid];
+        report.dropped.push(b.key);
+      }
+      continue;
+    }
     if (!seen.has(uid) && !inFlight.has(uid) && now - b.since > graceMs) {
       delete l.bindings[uid];
       report.dropped.push(b.key);

@@ -26,7 +26,9 @@ export interface PoolStateJson {
 export function poolStateJson(pool: StoragePool, ledger: LedgerView, volume: (ns: string, name: string) => AntstorVolume | undefined): PoolStateJson {
   const conditions: Record<string, string> = {};
   for (const c of pool.status?.conditions ?? []) conditions[c.type] = c.status;
-  const volumes = ledger.bindings.map((b) => {
+  // A volume group's hold (capacity for a member not created yet) is listed with the reservations, not as a volume.
+  const holds = ledger.bindings.filter((b) => b.via === 'hold');
+  const volumes = ledger.bindings.filter((b) => b.via !== 'hold').map((b) => {
     const i = b.key.indexOf('/');
     const ns = b.key.slice(0, i);
     const name = b.key.slice(i + 1);
@@ -43,7 +45,7 @@ export function poolStateJson(pool: StoragePool, ledger: LedgerView, volume: (ns
     memFreeSizeStr: formatBytes(ledger.freeBytes),
     conditions,
     // Held and not yet claimed by a volume (a claimed one is that volume's bytes, listed above).
-    reservations: (ledger.reservations ?? []).filter((r) => !r.claimed).map(({ id, size }) => ({ id, size })),
+    reservations: [...(ledger.reservations ?? []).filter((r) => !r.claimed).map(({ id, size }) => ({ id, size })), ...holds.map((b) => ({ id: b.uid, size: b.bytes }))],
   };
 }
 

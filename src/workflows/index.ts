@@ -4,4 +4,6 @@ export * from '../kinds/storage-pool/workflow.js';
 export * from '../kinds/antstor-volume/workflow.js';
 export * from '../kinds/antstor-snapshot/workflow.js';
 export * from '../kinds/volume-migration/workflow.js';
+export * from '../kinds/antstor-volume-group/workflow.js';
+export * from '../kinds/antstor-data-control/workflow.js';
 export * from './metasync.js';

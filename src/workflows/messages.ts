@@ -76,6 +76,10 @@ export interface Timings {
   ledgerSilenceReportMs?: number;
   /** ...and given up on (its possible grant released, the next candidate tried) after this long (default 60 s). */
   ledgerGiveUpMs?: number;
+  /** AntstorVolumeGroup: how long a member's capacity is held before the member claims it (default 10 min). */
+  groupHoldTtlMs?: number;
+  /** AntstorVolumeGroup: an unplaceable member is deleted and re-planned after this long (default 1 min). */
+  groupRollbackAfterMs?: number;
   /** VolumeMigration: a wait on an agent or on the destination longer than this is reported (default 10 min). */
   migrationWaitWarnMs?: number;
   /** MetaSync: period of the pass that soft-deletes rows whose objects are gone (default 10 min). */

@@ -63,6 +63,44 @@ describe('unit: pool ledger', () => {
     assert.equal(reserve({ bindings: {} }, info(), p, req({ reservationId: 'x', viaReservation: true }), 0).reason, 'ReservationNotMatch');
     assert.equal(reserve({ bindings: {} }, info(), p, req({ reservationId: 'r', viaReservation: true, sizeByte: 3 * G, bytes: 3 * G }), 0).reason, 'ReservationTooSmall');
   });
+  it('holds a group member’s bytes: counted like a binding, taken over by the member, never twice', () => {
+    const l: LedgerState = { bindings: {} };
+    const hold = req({ uid: 'hold/g1/m1', key: 'ns/m1', bytes: 6 * G, hold: { ttlMs: 60_000 } });
+    assert.equal(reserve(l, info(), policy(), hold, 0).accepted, true);
+    assert.equal(l.bindings['hold/g1/m1']?.via, 'hold');
+    assert.equal(l.bindings['hold/g1/m1']?.holdUntil, 60_000);
+    // Others cannot take the held bytes.
+    assert.equal(reserve(l, info(), policy(), req({ bytes: 5 * G }), 1).reason, 'PoolFreeSize');
+    // The member claims its hold: its binding replaces the hold, whatever else is on the pool.
+    const member = req({ uid: 'm1-uid', key: 'ns/m1', bytes: 6 * G, claimsHold: 'hold/g1/m1' });
+    assert.equal(reserve(l, info(), policy(), member, 2).accepted, true);
+    assert.deepEqual(Object.keys(l.bindings), ['m1-uid']);
+    assert.equal(ledgerFreeBytes(l, info(), policy()), 4 * G);
+    // A claim names the hold of its own key only; someone else's claim is a plain request.
+    reserve(l, info(), policy(), req({ uid: 'hold/g1/m2', key: 'ns/m2', bytes: 3 * G, hold: { ttlMs: 60_000 } }), 3);
+    assert.equal(reserve(l, info(), policy(), req({ uid: 'thief', key: 'ns/other', bytes: 3 * G, claimsHold: 'hold/g1/m2' }), 4).reason, 'PoolFreeSize');
+    assert.ok(l.bindings['hold/g1/m2'], 'the hold is untouched by a refused claim');
+  });
+  it('drops a hold only when it lapses, and when its member shows up bound (adopted), never both counted', () => {
+    const l: LedgerState = { bindings: {} };
+    reserve(l, info(), policy(), req({ uid: 'hold/g/a', key: 'ns/a', bytes: G, hold: { ttlMs: 10_000 } }), 0);
+    reserve(l, info(), policy(), req({ uid: 'hold/g/b', key: 'ns/b', bytes: G, hold: { ttlMs: 10_000 } }), 0);
+    // Young holds survive drift repair though no volume shows them, even past the grace period.
+    assert.deepEqual(repairDrift(l, [], 5_000, 1_000).dropped, []);
+    // Member a is bound in the API (adopted after a restart): its hold goes, its binding stays.
+    const a = { uid: 'a-uid', key: 'ns/a', bytes: G, sizeByte: G, remote: true, countsRemote: true, reservationId: '', claimsHold: 'hold/g/a' };
+    repairDrift(l, [a], 6_000, 1_000);
+    assert.deepEqual(Object.keys(l.bindings).sort(), ['a-uid', 'hold/g/b']);
+    assert.equal(l.bindings['a-uid']?.via, 'adopt');
+    assert.equal('claimsHold' in l.bindings['a-uid']!, false);
+    // b's hold lapses.
+    assert.deepEqual(repairDrift(l, [a], 10_000, 1_000).dropped, ['ns/b']);
+    assert.deepEqual(Object.keys(l.bindings), ['a-uid']);
+    // Adoption of a member whose hold is still there replaces it too.
+    reserve(l, info(), policy(), req({ uid: 'hold/g/c', key: 'ns/c', bytes: G, hold: { ttlMs: 10_000 } }), 11_000);
+    reserve(l, info(), policy(), req({ uid: 'c-uid', key: 'ns/c', bytes: G, adopt: true, claimsHold: 'hold/g/c' }), 11_001);
+    assert.deepEqual(Object.keys(l.bindings).sort(), ['a-uid', 'c-uid']);
+  });
   it('repairs drift: adopts API bindings, drops stale entries after the grace period, keeps in-flight ones', () => {
     const l: LedgerState = { bindings: {} };
     reserve(l, info(), policy(), req({ uid: 'stale', key: 'ns/stale' }), 0);

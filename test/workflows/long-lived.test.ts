@@ -40,6 +40,7 @@ import { eventually } from '../harness/eventually.js';
 import { renderHealth, workflowHealth } from '../../src/workflow-health.js';
 import { repliesQuery } from './test-workflows.js';
 import { snapshotEventSignal, snapshotWakeSignal, snapshotWorkflowId } from '../../src/kinds/antstor-snapshot/messages.js';
+import { groupEventSignal, groupWakeSignal, groupWorkflowId } from '../../src/kinds/antstor-volume-group/messages.js';
 
 const GiB = 2 ** 30;
 /** History events after which the server suggests continue-as-new (the default is 4,096). */
@@ -62,6 +63,10 @@ class FakeCluster {
   volumes = new Map<string, { rv: number; target: string; candidates: string[] }>();
   calls: { name: string; arg: unknown }[] = [];
   flushed = new Map<string, number>(); // MetaSync key → times written
+  /** The volume group behind the fake group activities: pools that refuse a hold, whether its plan is recorded. */
+  groupRefuses = new Set<string>();
+  groupRecorded = false;
+  groupGone = false;
   /** The snapshot behind the fake snapshotReconcile: waiting on its origin, free to go on, or deleted. */
   snapshotStage: 'wait' | 'go' | 'gone' = 'wait';
 
@@ -141,6 +146,28 @@ class FakeCluster {
         for (const k of keys) this.flushed.set(k, (this.flushed.get(k) ?? 0) + 1);
       },
       metasyncSweep: async () => undefined,
+      groupSync: async () => {
+        log('groupSync', null);
+        if (this.groupGone) return { gone: true, step: 'gone' };
+        return this.groupRecorded ? { step: 'waiting for members', needsPlan: false } : { step: 'waiting for members', needsPlan: true };
+      },
+      groupPlan: async (i: { refused?: string[] }) => {
+        log('groupPlan', i.refused ?? []);
+        const pools = ['p1', 'p2', 'p3', 'p4'].filter((p) => !(i.refused ?? []).includes(p)).slice(0, 3);
+        const holds = pools.map((pool) => ({ pool, requestId: `hold/g/${pool}-m`, req: { ...request(`hold/g/${pool}-m`), hold: { ttlMs: 60_000 } } }));
+        return { resourceVersion: '1', volumes: [], holds, summary: pools.join(',') };
+      },
+      groupHold: async ({ hold, replyTo }: { hold: { pool: string; requestId: string }; replyTo: string }) => {
+        log('groupHold', hold.pool);
+        const accepted = !this.groupRefuses.has(hold.pool);
+        await this.client().workflow.getHandle(replyTo).signal(reserveReplySignal, { requestId: hold.requestId, pool: hold.pool, result: accepted ? { accepted, freeBytes: 0 } : { accepted, reason: 'PoolFreeSize', freeBytes: 0 } });
+      },
+      groupRecordPlan: async (i: { summary: string }) => {
+        log('groupRecordPlan', i.summary);
+        this.groupRecorded = true;
+        return true;
+      },
+      groupReport: async (i: unknown) => void log('groupReport', i),
       snapshotReconcile: async (i: { announced?: string }) => {
         log('snapshotReconcile', i);
         if (this.snapshotStage === 'gone') return { gone: true };
@@ -478,6 +505,36 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
       assert.equal(rec.pool, 'pc');
       assert.equal(fake.count('volumeBind'), 1, 'bound exactly once across runs');
       assert.equal(fake.count('scheduleFilterAndScore'), 1, 'never re-placed after continue-as-new');
+    });
+  });
+
+  it('volume group: all or nothing — a refused hold releases every hold of that plan; the next plan leaves the pool out; across continue-as-new', async () => {
+    const tq = newQueue();
+    const fake = new FakeCluster(() => client, tq);
+    for (const p of ['p1', 'p2', 'p3', 'p4']) fake.silent.add(p); // releases are logged, no pool workflows here
+    fake.groupRefuses.add('p2');
+    const ref: VolumeRef = { namespace: 'ns', name: 'g', uid: 'uid-g' };
+    const id = groupWorkflowId(ref);
+    await client.workflow.signalWithStart('volumeGroupWorkflow', { workflowId: id, taskQueue: tq, args: [{ ref }], signal: groupEventSignal, signalArgs: [{ resourceVersion: '1' }] });
+    for (let i = 0; i < 3; i++) await client.workflow.getHandle(id).signal(groupWakeSignal, { why: `member ${i}` });
+    await withWorker(fake, tq, async () => {
+      await eventually(async () => assert.equal(fake.count('groupRecordPlan'), 1));
+      // Round 1 asked p1, p2, p3; p2 refused: all three holds were given back before anything was recorded.
+      const released = fake.calls.filter((c) => c.name === 'ledgerRelease').map((c) => (c.arg as { pool: string }).pool).sort();
+      assert.deepEqual(released, ['p1', 'p2', 'p3']);
+      assert.deepEqual(fake.calls.filter((c) => c.name === 'groupPlan').map((c) => c.arg), [[], ['p2']]);
+      assert.equal(fake.calls.find((c) => c.name === 'groupRecordPlan')!.arg, 'p1,p3,p4');
+      assert.equal(fake.count('groupReport'), 0, 'placed in the second round: nothing to report');
+      // Wake-ups after the plan cross the continue-as-new threshold; nothing is planned twice.
+      for (let i = 0; i < 30; i++) {
+        await client.workflow.getHandle(id).signal(groupWakeSignal, { why: `member changed ${i}` });
+        await eventually(async () => assert.ok(fake.count('groupSync') >= i + 3));
+      }
+      await eventually(async () => assert.ok((await runsOf(id)).includes('CONTINUED_AS_NEW'), 'continued as new'), { timeoutMs: 30_000 });
+      assert.equal(fake.count('groupRecordPlan'), 1);
+      fake.groupGone = true;
+      await client.workflow.getHandle(id).signal(groupEventSignal, { resourceVersion: '9', deleted: true });
+      await eventually(async () => assert.equal((await client.workflow.getHandle(id).describe()).status.name, 'COMPLETED'), { timeoutMs: 20_000 });
     });
   });
 

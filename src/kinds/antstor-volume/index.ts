@@ -2,6 +2,8 @@
 import { GROUP, KIND_VOLUME, PLURAL_VOLUME } from '../../api/constants.js';
 import type { ActivityDeps } from '../../activities/deps.js';
 import type { KindModule } from '../kind.js';
+import type { AntstorVolume } from '../../api/types.js';
+import { volumeRow } from '../../plugins/metasync/rows.js';
 import { volumeActivities } from './activities.js';
 import { scheduleActivities } from './schedule-activities.js';
 import { watchVolumes } from './watch.js';
@@ -20,6 +22,7 @@ export const antstorVolume: KindModule = {
     { apiGroups: [GROUP], resources: [`${PLURAL_VOLUME}/status`], verbs: ['get', 'patch', 'update'] },
   ],
   requiredForReady: true,
+  metaSync: { table: 'antstor_volume', row: (o) => volumeRow(o as AntstorVolume), deletedStatus: 'deleted', goneStatus: 'deleted' },
   activities: antstorVolumeActivities,
   watch: watchVolumes,
 };

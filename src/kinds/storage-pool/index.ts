@@ -2,6 +2,8 @@
 import { GROUP, KIND_POOL, PLURAL_POOL } from '../../api/constants.js';
 import type { ActivityDeps } from '../../activities/deps.js';
 import type { KindModule } from '../kind.js';
+import type { StoragePool } from '../../api/types.js';
+import { poolRow } from '../../plugins/metasync/rows.js';
 import { poolActivities } from './activities.js';
 import { ledgerActivities } from './ledger-activities.js';
 import { poolLifecycleActivities } from './lifecycle-activities.js';
@@ -21,6 +23,7 @@ export const storagePool: KindModule = {
     { apiGroups: [GROUP], resources: [`${PLURAL_POOL}/status`], verbs: ['get', 'patch', 'update'] },
   ],
   requiredForReady: true,
+  metaSync: { table: 'storage_pool', row: (o) => poolRow(o as StoragePool), goneStatus: 'offline' },
   activities: storagePoolActivities,
   watch: watchPools,
 };

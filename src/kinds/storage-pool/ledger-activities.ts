@@ -17,14 +17,18 @@ import {
   type ReserveOnPoolInput,
 } from '../../workflows/messages.js';
 import type { ActivityDeps } from '../../activities/deps.js';
+import { holdClaimedBy } from '../antstor-volume-group/types.js';
 
 /** The ledger request for a volume on a pool: the same conversion the filter pass uses (pool-node.ts). */
 export function reserveRequestFor(d: ActivityDeps, vol: AntstorVolume, poolNode: string, adopt: boolean): ReserveRequest {
+  const claimsHold = holdClaimedBy(vol);
   return {
     uid: vol.metadata.uid!,
     key: `${vol.metadata.namespace}/${vol.metadata.name}`,
     ...capacityRequestFor(vol, poolNode, d.config.scheduler.remoteIgnoreAnnoSelector),
     adopt,
+    // A volume group's member takes over the capacity its group held for it on this pool.
+    ...(claimsHold ? { claimsHold } : {}),
   };
 }
 

@@ -274,7 +274,7 @@ export class PoolManager {
     const report = repairDrift(this.ledger, api.bindings, Date.now(), this.timings.driftGraceMs, new Set(api.inFlight));
     // A dropped entry means its volume vanished without its workflow noticing (a missed delete): wake it.
     for (const [uid, b] of Object.entries(before)) {
-      if (this.ledger.bindings[uid]) continue;
+      if (this.ledger.bindings[uid] || b.via === 'hold') continue; // a lapsed hold has no volume to wake
       const [namespace = ref.namespace, name = ''] = b.key.split('/');
       this.track(getExternalWorkflowHandle(volumeWorkflowId({ namespace, name, uid })).signal(volumeEventSignal, { resourceVersion: 'ledger-drift' }));
     }

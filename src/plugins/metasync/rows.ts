@@ -1,7 +1,9 @@
-/** StoragePool and AntstorVolume → LiteIO's row mappings (syncmeta/types.go). Pure. */
+/** LiteIO's row mappings (syncmeta/types.go, volgroup.go, datacontrol.go). Pure. */
 import { Labels } from '../../api/constants.js';
 import { MAX_EXACT_BYTES, poolTotalBytes, poolVgFreeBytes } from '../../api/objects.js';
 import type { AntstorVolume, StoragePool } from '../../api/types.js';
+import type { AntstorDataControl } from '../../kinds/antstor-data-control/types.js';
+import { GroupLabels, type AntstorVolumeGroup } from '../../kinds/antstor-volume-group/types.js';
 
 export type Row = Record<string, string | number>;
 
@@ -60,5 +62,39 @@ export function volumeRow(v: AntstorVolume): Row {
     pod_ns: ctx['csi.storage.k8s.io/pod.namespace'] ?? '',
     pod_name: ctx['csi.storage.k8s.io/pod.name'] ?? '',
     status: v.status?.status ?? '',
+  };
+}
+
+/** antstor_volgroup (syncmeta/volgroup.go). */
+export function volumeGroupRow(g: AntstorVolumeGroup): Row {
+  return {
+    name: g.metadata.name!,
+    uid: g.spec?.uuid ?? '',
+    size: Number.isSafeInteger(g.spec?.totalSize) ? g.spec.totalSize : 0,
+    data_control_name: g.metadata.labels?.[GroupLabels.DataControlName] ?? '',
+    volumes: JSON.stringify(g.spec?.volumes ?? null),
+    status: g.status?.status ?? '',
+  };
+}
+
+/** antstor_datacontrol (syncmeta/datacontrol.go). */
+export function dataControlRow(d: AntstorDataControl): Row {
+  const ctx = d.status?.csiNodePubParams?.volumeContext ?? {};
+  return {
+    name: d.metadata.name!,
+    uid: d.spec?.uuid ?? '',
+    raid_level: d.spec?.raid?.level ?? '',
+    t_node_id: d.spec?.targetNodeId ?? '',
+    engine_type: d.spec?.engineType ?? '',
+    lvm_vg: d.spec?.lvm?.vg ?? '',
+    lvm_lv: d.spec?.lvm?.lvol ?? '',
+    pvc_ns: d.metadata.labels?.[Labels.PVCNamespace] ?? '',
+    pvc_name: d.metadata.labels?.[Labels.PVCName] ?? '',
+    h_node_id: d.spec?.hostNode?.id ?? '',
+    h_node_ip: d.spec?.hostNode?.ip ?? '',
+    h_node_hostname: d.spec?.hostNode?.hostname ?? '',
+    pod_ns: ctx['csi.storage.k8s.io/pod.namespace'] ?? '',
+    pod_name: ctx['csi.storage.k8s.io/pod.name'] ?? '',
+    status: d.status?.status ?? '',
   };
 }

@@ -87,6 +87,51 @@ export const MIGRATIONS: { version: number; name: string; sql: string[] }[] = [
       ) DEFAULT CHARSET=utf8mb4`,
     ],
   },
+  {
+    version: 2,
+    name: 'volume groups and data controls',
+    sql: [
+      `CREATE TABLE IF NOT EXISTS antstor_volgroup (
+        id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        cluster_name VARCHAR(128) NOT NULL,
+        name VARCHAR(253) NOT NULL,
+        uid VARCHAR(64) NOT NULL DEFAULT '',
+        size BIGINT NOT NULL DEFAULT 0,
+        data_control_name VARCHAR(253) NOT NULL DEFAULT '',
+        volumes TEXT NULL,
+        status VARCHAR(32) NOT NULL DEFAULT '',
+        resource_version BIGINT UNSIGNED NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL DEFAULT 0,
+        updated_at BIGINT NOT NULL DEFAULT 0,
+        deleted_at BIGINT NOT NULL DEFAULT 0,
+        UNIQUE KEY uk_antstor_volgroup_cluster_name (cluster_name, name)
+      ) DEFAULT CHARSET=utf8mb4`,
+      `CREATE TABLE IF NOT EXISTS antstor_datacontrol (
+        id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        cluster_name VARCHAR(128) NOT NULL,
+        name VARCHAR(253) NOT NULL,
+        uid VARCHAR(64) NOT NULL DEFAULT '',
+        raid_level VARCHAR(32) NOT NULL DEFAULT '',
+        t_node_id VARCHAR(253) NOT NULL DEFAULT '',
+        engine_type VARCHAR(32) NOT NULL DEFAULT '',
+        lvm_vg VARCHAR(253) NOT NULL DEFAULT '',
+        lvm_lv VARCHAR(253) NOT NULL DEFAULT '',
+        pvc_ns VARCHAR(253) NOT NULL DEFAULT '',
+        pvc_name VARCHAR(253) NOT NULL DEFAULT '',
+        h_node_id VARCHAR(253) NOT NULL DEFAULT '',
+        h_node_ip VARCHAR(64) NOT NULL DEFAULT '',
+        h_node_hostname VARCHAR(253) NOT NULL DEFAULT '',
+        pod_ns VARCHAR(253) NOT NULL DEFAULT '',
+        pod_name VARCHAR(253) NOT NULL DEFAULT '',
+        status VARCHAR(32) NOT NULL DEFAULT '',
+        resource_version BIGINT UNSIGNED NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL DEFAULT 0,
+        updated_at BIGINT NOT NULL DEFAULT 0,
+        deleted_at BIGINT NOT NULL DEFAULT 0,
+        UNIQUE KEY uk_antstor_datacontrol_cluster_name (cluster_name, name)
+      ) DEFAULT CHARSET=utf8mb4`,
+    ],
+  },
 ];
 
 /** Applies pending migrations; safe to run concurrently from several replicas (IF NOT EXISTS, INSERT IGNORE). */

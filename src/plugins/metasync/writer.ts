@@ -5,7 +5,8 @@
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Row } from './rows.js';
 
-export type Table = 'storage_pool' | 'antstor_volume';
+/** A table of schema.ts (names come from the kinds' code, never from input). */
+export type Table = string;
 
 export interface WriteResult {
   action: 'insert' | 'update' | 'unchanged' | 'stale' | 'deleted' | 'absent';
@@ -20,12 +21,12 @@ export class MetaWriter {
     readonly cluster: string,
   ) {}
 
-  /** Upserts the object's row. `deleting` marks it deleted (soft) with the status LiteIO uses. */
-  async upsert(table: Table, row: Row, resourceVersion: number, deleting: boolean): Promise<WriteResult> {
+  /** Upserts the object's row. `deleting` marks it deleted (soft), with `deletedStatus` when LiteIO sets one. */
+  async upsert(table: Table, row: Row, resourceVersion: number, deleting: boolean, deletedStatus?: string): Promise<WriteResult> {
     const [cur] = await this.db.query<RowDataPacket[]>(`SELECT * FROM ${table} WHERE cluster_name = ? AND name = ?`, [this.cluster, row['name']]);
     const t = now();
     const want: Row = { ...row };
-    if (deleting && table === 'antstor_volume') want['status'] = 'deleted';
+    if (deleting && deletedStatus !== undefined) want['status'] = deletedStatus;
     const existing = cur[0];
     if (!existing) {
       const full: Row = { ...want, cluster_name: this.cluster, resource_version: resourceVersion, created_at: t, updated_at: t, deleted_at: deleting ? t : 0 };
@@ -35,7 +36,7 @@ export class MetaWriter {
         return { action: 'insert' };
       } catch (e) {
         if ((e as { code?: string }).code !== 'ER_DUP_ENTRY') throw e;
-        return this.upsert(table, row, resourceVersion, deleting); // a concurrent writer inserted it first
+        return this.upsert(table, row, resourceVersion, deleting, deletedStatus); // a concurrent writer inserted it first
       }
     }
     if (Number(existing['resource_version']) > resourceVersion) return { action: 'stale' };
@@ -52,9 +53,8 @@ export class MetaWriter {
     return res.affectedRows ? { action: 'update', columns: cols.sort() } : { action: 'stale' };
   }
 
-  /** The object is gone from the API server: soft-delete its row (pools: status offline, as LiteIO's cleaner). */
-  async markGone(table: Table, name: string): Promise<WriteResult> {
-    const status = table === 'antstor_volume' ? 'deleted' : 'offline';
+  /** The object is gone from the API server: soft-delete its row with `status` (pools: offline, as LiteIO's cleaner). */
+  async markGone(table: Table, name: string, status: string): Promise<WriteResult> {
     const [res] = await this.db.query<ResultSetHeader>(
       `UPDATE ${table} SET deleted_at = ?, status = ?, updated_at = ? WHERE cluster_name = ? AND name = ? AND deleted_at = 0`,
       [now(), status, now(), this.cluster, name],
