@@ -59,7 +59,13 @@ describe('e2e: `disk-controller dev --demo` (the README run command)', function 
       assert.match(explain.stdout, /filter \S+: \d+ in/, explain.stdout);
       assert.match(out, /demo-vol-local\s+20 GiB\s+->\s+demo-node-1\n/, 'MustLocal volume on its host');
       assert.match(out, /demo-vol-zone-b\s+10 GiB\s+->\s+demo-node-3\n/, 'pool-label-selector zone=b');
-      assert.match(out, /demo-vol-too-big\s+500 GiB\s+->\s+not placed: NoStoragePoolAvailable: PoolFreeSize: 3/);
+      assert.match(out, /demo-vol-too-big\s+500 GiB\s+->\s+not placed: NoStoragePoolAvailable: PoolFreeSize: \d+/);
+      // The other kinds: a volume group held and placed on two zone-a pools, a migration to the other SPDK pool.
+      assert.match(out, /demo: volume group demo-group \(60 GiB\): every member held on its pool before any was created, then placed\n/);
+      const members = [...out.matchAll(/^ {2}demo-group-[a-z0-9]{10}\s+(\d+) GiB\s+->\s+(\S+)$/gm)].map((m) => [Number(m[1]), m[2]]);
+      assert.equal(members.reduce((a, [g]) => a + (g as number), 0), 60, out);
+      assert.ok(members.every(([, p]) => p === 'demo-node-1' || p === 'demo-node-2'), out);
+      assert.match(out, /demo: migration demo-migration of demo-vol-spdk: phase SetupPipe, destination mig-[0-9a-f-]{36} on demo-spdk-2\n {2}waiting for the agents: migration pipe is not connected/);
       const kids = childrenOf(p.pid!);
       assert.ok(kids.length >= 3, `expected temporal, etcd and kube-apiserver children, got ${kids.join(',')}`);
       p.kill('SIGINT');
