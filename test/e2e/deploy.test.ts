@@ -73,6 +73,26 @@ describe('e2e: deployment manifests', function () {
         const events = await c.core.listNamespacedEvent({ namespace: c.ns });
         assert.ok(events.items.some((e) => e.reason === 'Scheduled' && e.involvedObject.name === 'rbac-vol'), 'Scheduled event written by the operator');
       }, { timeoutMs: 10_000 });
+      // The other kinds' rules: a volume group creates its members (create on antstorvolumes) and reports status;
+      // a snapshot is labelled and bound to its origin's pool.
+      await c.createPool('rbac-pool-2', { bytes: 10 * GiB });
+      await c.co.createNamespacedCustomObject({
+        group: 'volume.antstor.alipay.com', version: 'v1', namespace: c.ns, plural: 'antstorvolumegroups',
+        body: { apiVersion: 'volume.antstor.alipay.com/v1', kind: 'AntstorVolumeGroup', metadata: { name: 'rbac-group' }, spec: { uuid: 'g', totalSize: 2 * GiB, desiredVolumeSpec: { sizeSymmetry: 'Asymmetric', countRange: { max: 2 }, sizeRange: { min: '1Gi', max: '1Gi' } }, stragety: { allowEmptyNode: true } } },
+      });
+      await eventually(async () => {
+        const members = (await c.listVolumes()).filter((v) => v.metadata.labels?.['obnvmf/vol-group-name'] === 'rbac-group');
+        assert.equal(members.length, 2);
+        assert.ok(members.every((m) => m.spec.targetNodeId), 'members placed');
+      }, { timeoutMs: 30_000, what: 'group members created and placed under the ClusterRole' });
+      await c.co.createNamespacedCustomObject({
+        group: 'volume.antstor.alipay.com', version: 'v1', namespace: c.ns, plural: 'antstorsnapshots',
+        body: { apiVersion: 'volume.antstor.alipay.com/v1', kind: 'AntstorSnapshot', metadata: { name: 'rbac-snap' }, spec: { volType: 'KernelLVol', size: 8 * 2 ** 20, originVolName: 'rbac-vol', originVolNamespace: c.ns } },
+      });
+      await eventually(async () => {
+        const s = (await c.co.getNamespacedCustomObject({ group: 'volume.antstor.alipay.com', version: 'v1', namespace: c.ns, plural: 'antstorsnapshots', name: 'rbac-snap' })) as { metadata: { labels?: Record<string, string> } };
+        assert.equal(s.metadata.labels?.['obnmvf/origin-antstorvol-name'], 'rbac-vol');
+      }, { timeoutMs: 30_000, what: 'snapshot labelled under the ClusterRole' });
     } finally {
       await c.stop();
     }

@@ -94,6 +94,10 @@ describe('e2e: VolumeMigration (LiteIO migration phases as a workflow)', functio
     const types = activityTypes(h);
     assert.ok(types.filter((t) => t === 'migrationReconcile').length >= 12, `passes: ${types.length}`);
     assert.ok(types.includes('migrationReportLongWait'));
+    // Deleting a finished migration undoes nothing (as LiteIO): the destination stays; its workflow ends.
+    await c.co.deleteNamespacedCustomObject({ ...G(), plural: PLURAL_MIGRATION, name: 'mig' });
+    await eventually(async () => assert.equal((await c.op!.client.workflow.getHandle(migrationWorkflowId({ namespace: c.ns, name: 'mig', uid: done.metadata.uid! })).describe()).status.name, 'COMPLETED'), { what: 'workflow ended' });
+    assert.equal((await c.getVolume(destName)).spec.targetNodeId, 'node-2');
   });
 
   it('stops with status Error and the reason: a MustLocal source, and a failed auto switch', async () => {

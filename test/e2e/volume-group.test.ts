@@ -161,6 +161,30 @@ describe('e2e: AntstorVolumeGroup (members held on the ledgers before they exist
     }, { what: 'planned once fixed' });
   });
 
+  it('rolls back a member its pool can no longer take (after the rollback time) and plans that slot elsewhere', async () => {
+    for (const p of ['d-1', 'd-2', 'd-3']) await c.createPool(p, { bytes: 20 * GiB, labels: { tier: 'd' } });
+    await createGroup('roll', 10 * GiB, { tier: 'd', cmax: 1 });
+    const planned = await eventually(async () => {
+      const g = await getGroup('roll');
+      assert.equal(g.spec.volumes?.length, 1);
+      return g.spec.volumes![0]!;
+    });
+    await eventually(async () => assert.equal((await c.getVolume(planned.volId.name)).spec.targetNodeId, planned.targetNodeName), { what: 'member placed' });
+    // Its pool is locked (LiteIO's scheduling-status label), and the member is lost: the group creates it again, on
+    // its planned pool, where it cannot be placed now.
+    await c.co.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: c.ns, plural: 'storagepools', name: planned.targetNodeName, body: { metadata: { labels: { 'obnvmf/pool-scheduling-status': 'locked' } } } }, merge);
+    await c.deleteVolume(planned.volId.name);
+    await eventually(async () => assert.match((await c.getVolume(planned.volId.name)).status?.msg ?? '', /NoStoragePoolAvailable/), { timeoutMs: 30_000, what: 'the re-created member cannot be placed' });
+    const moved = await eventually(async () => {
+      const g = await getGroup('roll');
+      const now = g.spec.volumes?.[0];
+      assert.ok(now && now.targetNodeName && now.targetNodeName !== planned.targetNodeName, `re-planned off ${planned.targetNodeName}: ${JSON.stringify(g.spec.volumes)}`);
+      return now;
+    }, { timeoutMs: 60_000, what: 'slot re-planned on another pool' });
+    await eventually(async () => assert.equal((await c.getVolume(moved.volId.name)).spec.targetNodeId, moved.targetNodeName), { timeoutMs: 30_000 });
+    assert.ok((await events('roll')).some((e) => /Warning VolumeGroupMemberRolledBack: member .* could not be placed on /.test(e)));
+  });
+
   it('deletes its members one by one, then lets the group go', async () => {
     const g = await getGroup('grp');
     assert.equal((await membersOf(g)).length, 3);

@@ -4,6 +4,7 @@
  * the plan, and reports.
  */
 import { randomInt, randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { ActivityDeps } from '../../activities/deps.js';
 import { KIND_VOLUME, PLURAL_VOLUME } from '../../api/constants.js';
 import { poolAvailableBytes } from '../../api/objects.js';
@@ -87,8 +88,8 @@ export function volumeGroupActivities(d: ActivityDeps) {
         return { acted: true, step: `created member ${m.volId.name}` };
       }
       const status = groupStatusFor(g, ms);
-      const before = JSON.stringify({ s: g.status?.status, v: g.status?.volumeStatus ?? [] });
-      if (JSON.stringify({ s: status.status, v: status.volumeStatus }) !== before) {
+      // Compared as values: the API server returns the stored status with its keys in its own order.
+      if (!isDeepStrictEqual({ s: status.status, v: status.volumeStatus ?? [] }, { s: g.status?.status, v: g.status?.volumeStatus ?? [] })) {
         await patch(g, { status: { volumeStatus: status.volumeStatus, status: status.status, ...(status.status === 'ready' ? { message: '' } : {}) } }, true);
         if (status.status === 'ready') await event(g, 'Normal', GroupEventReasons.Ready, `${g.spec.volumes?.length} members ready, ${g.spec.totalSize} bytes`);
         return { acted: true, step: `status ${status.status}` };
