@@ -4,6 +4,7 @@
  * (cache, watcher, worker, manifests, workflow bundle) is built from the list.
  */
 import type { Client } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/common';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ActivityDeps } from '../activities/deps.js';
 import type { CacheEvent, ClusterCache } from '../kube/cluster-cache.js';
@@ -65,6 +66,13 @@ export interface WatchContext {
   /** Capacity may have come free (debounced): every handler given to onCapacityChanged runs once per burst. */
   capacityChanged(reason: string): void;
   onCapacityChanged(handler: (reasons: string) => void): void;
+  /**
+   * The usual wiring of an object event: queued under `key`, a deleted object's event goes to its workflow only if
+   * it runs; any other starts the workflow (type `workflowType`, id `workflowId`, `input`) or signals the running one.
+   */
+  startOrSignal<A, I>(o: { key: string; workflowType: string; workflowId: string; input: I; signal: SignalDefinition<[A]>; arg: A; deleted: boolean; summary: string }): void;
+  /** Queues a signal under `key` to a workflow that may have ended (one that is not running needs nothing). */
+  wake<A>(key: string, workflowId: string, signal: SignalDefinition<[A]>, arg: A): void;
   /** Sends a signal to a workflow that may have ended: a workflow that is not running needs nothing. */
   signalIfRunning(send: () => Promise<void>): Promise<void>;
   /** Counts a signal sent (benchmarks read it). */

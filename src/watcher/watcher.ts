@@ -85,6 +85,14 @@ export class Watcher {
       metasyncDirty: (kind, name) => {
         if (this.opts.metasync) this.queue.add(`metasync/${kind}/${name}`, () => signalMetaSync(this.client, this.opts, this.cache.namespace, metasyncDirtySignal, { key: `${kind}/${name}` }));
       },
+      startOrSignal: (o) =>
+        this.queue.add(o.key, async () => {
+          const wf = this.client.workflow;
+          if (o.deleted) return this.signalIfRunning(() => wf.getHandle(o.workflowId).signal(o.signal, o.arg));
+          await wf.signalWithStart(o.workflowType, { workflowId: o.workflowId, taskQueue: this.opts.taskQueue, args: [o.input], signal: o.signal, signalArgs: [o.arg], staticSummary: o.summary });
+          this.signalsSent++;
+        }),
+      wake: (key, workflowId, signal, arg) => this.queue.add(key, () => this.signalIfRunning(() => this.client.workflow.getHandle(workflowId).signal(signal, arg))),
       capacityChanged: (reason) => this.scheduleRetry(reason),
       onCapacityChanged: (h) => this.capacityHandlers.push(h),
       signalIfRunning: (send) => this.signalIfRunning(send),

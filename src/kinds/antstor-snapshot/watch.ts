@@ -4,7 +4,6 @@
  */
 import type { AntstorVolume, StoragePool } from '../../api/types.js';
 import { Annotations } from '../../api/constants.js';
-import type { ObjectEvent } from '../../workflows/messages.js';
 import type { WatchContext } from '../kind.js';
 import { snapshotEventSignal, snapshotWakeSignal, snapshotWorkflowId, type SnapshotWorkflowInput } from './messages.js';
 import { SnapshotLabels, type AntstorSnapshot } from './types.js';
@@ -13,28 +12,23 @@ export function watchSnapshots(ctx: WatchContext): void {
   const refOf = (s: AntstorSnapshot) => ({ namespace: ctx.namespace, name: s.metadata.name!, uid: s.metadata.uid! });
   const wake = (s: AntstorSnapshot, why: string) => {
     const id = snapshotWorkflowId(refOf(s));
-    ctx.enqueue(`snapshot-wake/${s.metadata.name}/${s.metadata.uid}`, () => ctx.signalIfRunning(() => ctx.client.workflow.getHandle(id).signal(snapshotWakeSignal, { why })));
+    ctx.wake(`snapshot-wake/${s.metadata.name}/${s.metadata.uid}`, id, snapshotWakeSignal, { why });
   };
   const snapshots = () => ctx.cache.list<AntstorSnapshot>('snapshot');
 
   ctx.on<AntstorSnapshot>('snapshot', (e) => {
     const s = e.obj;
     const ref = refOf(s);
-    const id = snapshotWorkflowId(ref);
-    const ev: ObjectEvent = { resourceVersion: s.metadata.resourceVersion ?? '', ...(e.type === 'delete' ? { deleted: true } : {}) };
-    ctx.enqueue(`snapshot/${ref.name}/${ref.uid}`, async () => {
-      const wf = ctx.client.workflow;
-      if (ev.deleted) return ctx.signalIfRunning(() => wf.getHandle(id).signal(snapshotEventSignal, ev));
-      const input: SnapshotWorkflowInput = { ref };
-      await wf.signalWithStart('snapshotWorkflow', {
-        workflowId: id,
-        taskQueue: ctx.opts.taskQueue,
-        args: [input],
-        signal: snapshotEventSignal,
-        signalArgs: [ev],
-        staticSummary: `AntstorSnapshot ${ref.namespace}/${ref.name}: LiteIO's snapshot steps`,
-      });
-      ctx.signalled();
+    const input: SnapshotWorkflowInput = { ref };
+    ctx.startOrSignal({
+      key: `snapshot/${ref.name}/${ref.uid}`,
+      workflowType: 'snapshotWorkflow',
+      workflowId: snapshotWorkflowId(ref),
+      input,
+      signal: snapshotEventSignal,
+      arg: { resourceVersion: s.metadata.resourceVersion ?? '', ...(e.type === 'delete' ? { deleted: true } : {}) },
+      deleted: e.type === 'delete',
+      summary: `AntstorSnapshot ${ref.namespace}/${ref.name}: LiteIO's snapshot steps`,
     });
     // One live snapshot per origin: a sibling that merged or went away may let a waiting one go on.
     const origin = s.metadata.labels?.[SnapshotLabels.OriginVolumeName];

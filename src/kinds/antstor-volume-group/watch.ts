@@ -3,7 +3,6 @@
  * plan does not fit yet) and the deletion of the DataControl that holds it, into a wake signal.
  */
 import type { AntstorVolume } from '../../api/types.js';
-import type { ObjectEvent } from '../../workflows/messages.js';
 import type { WatchContext } from '../kind.js';
 import { groupEventSignal, groupWakeSignal, groupWorkflowId, type GroupWorkflowInput } from './messages.js';
 import { GroupLabels, KIND_GROUP, type AntstorVolumeGroup } from './types.js';
@@ -12,32 +11,27 @@ export function watchVolumeGroups(ctx: WatchContext): void {
   const refOf = (g: AntstorVolumeGroup) => ({ namespace: ctx.namespace, name: g.metadata.name!, uid: g.metadata.uid! });
   const wake = (g: AntstorVolumeGroup, why: string) => {
     const ref = refOf(g);
-    ctx.enqueue(`volumegroup-wake/${ref.name}/${ref.uid}`, () => ctx.signalIfRunning(() => ctx.client.workflow.getHandle(groupWorkflowId(ref)).signal(groupWakeSignal, { why })));
+    ctx.wake(`volumegroup-wake/${ref.name}/${ref.uid}`, groupWorkflowId(ref), groupWakeSignal, { why });
   };
   const groups = () => ctx.cache.list<AntstorVolumeGroup>('volumegroup');
 
   ctx.on<AntstorVolumeGroup>('volumegroup', (e) => {
     const ref = refOf(e.obj);
-    const id = groupWorkflowId(ref);
-    const ev: ObjectEvent = { resourceVersion: e.obj.metadata.resourceVersion ?? '', ...(e.type === 'delete' ? { deleted: true } : {}) };
-    ctx.enqueue(`volumegroup/${ref.name}/${ref.uid}`, async () => {
-      const wf = ctx.client.workflow;
-      if (ev.deleted) return ctx.signalIfRunning(() => wf.getHandle(id).signal(groupEventSignal, ev));
-      const t = ctx.opts.timings;
-      const input: GroupWorkflowInput = {
-        ref,
-        ...(t.groupHoldTtlMs ? { holdTtlMs: t.groupHoldTtlMs } : {}),
-        ...(t.groupRollbackAfterMs ? { rollbackAfterMs: t.groupRollbackAfterMs } : {}),
-      };
-      await wf.signalWithStart('volumeGroupWorkflow', {
-        workflowId: id,
-        taskQueue: ctx.opts.taskQueue,
-        args: [input],
-        signal: groupEventSignal,
-        signalArgs: [ev],
-        staticSummary: `AntstorVolumeGroup ${ref.namespace}/${ref.name}: members held, created and watched`,
-      });
-      ctx.signalled();
+    const t = ctx.opts.timings;
+    const input: GroupWorkflowInput = {
+      ref,
+      ...(t.groupHoldTtlMs ? { holdTtlMs: t.groupHoldTtlMs } : {}),
+      ...(t.groupRollbackAfterMs ? { rollbackAfterMs: t.groupRollbackAfterMs } : {}),
+    };
+    ctx.startOrSignal({
+      key: `volumegroup/${ref.name}/${ref.uid}`,
+      workflowType: 'volumeGroupWorkflow',
+      workflowId: groupWorkflowId(ref),
+      input,
+      signal: groupEventSignal,
+      arg: { resourceVersion: e.obj.metadata.resourceVersion ?? '', ...(e.type === 'delete' ? { deleted: true } : {}) },
+      deleted: e.type === 'delete',
+      summary: `AntstorVolumeGroup ${ref.namespace}/${ref.name}: members held, created and watched`,
     });
     // LiteIO's MetaSync plugin runs on every reconcile of a group: its row follows every change.
     if (ctx.opts.metasync) ctx.metasyncDirty(KIND_GROUP, ref.name);

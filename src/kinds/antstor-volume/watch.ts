@@ -52,7 +52,7 @@ export function watchVolumes(ctx: WatchContext): void {
       if (v.spec?.targetNodeId || v.metadata.deletionTimestamp) continue;
       const name = v.metadata.name!;
       const id = volumeWorkflowId({ namespace: ctx.namespace, name, uid: v.metadata.uid! });
-      ctx.enqueue(`retry/${name}/${v.metadata.uid}`, () => ctx.signalIfRunning(() => ctx.client.workflow.getHandle(id).signal(retryPlacementSignal, { reason })));
+      ctx.wake(`retry/${name}/${v.metadata.uid}`, id, retryPlacementSignal, { reason });
     }
   });
 }

@@ -1,6 +1,5 @@
 /** VolumeMigration events into the migration's workflow; its source and destination volumes' events into a wake. */
 import type { AntstorVolume } from '../../api/types.js';
-import type { ObjectEvent } from '../../workflows/messages.js';
 import type { WatchContext } from '../kind.js';
 import { migrationEventSignal, migrationWakeSignal, migrationWorkflowId, type MigrationWorkflowInput } from './messages.js';
 import type { VolumeMigration } from './types.js';
@@ -10,21 +9,16 @@ export function watchMigrations(ctx: WatchContext): void {
 
   ctx.on<VolumeMigration>('migration', (e) => {
     const ref = refOf(e.obj);
-    const id = migrationWorkflowId(ref);
-    const ev: ObjectEvent = { resourceVersion: e.obj.metadata.resourceVersion ?? '', ...(e.type === 'delete' ? { deleted: true } : {}) };
-    ctx.enqueue(`migration/${ref.name}/${ref.uid}`, async () => {
-      const wf = ctx.client.workflow;
-      if (ev.deleted) return ctx.signalIfRunning(() => wf.getHandle(id).signal(migrationEventSignal, ev));
-      const input: MigrationWorkflowInput = { ref, ...(ctx.opts.timings.migrationWaitWarnMs ? { waitWarnMs: ctx.opts.timings.migrationWaitWarnMs } : {}) };
-      await wf.signalWithStart('migrationWorkflow', {
-        workflowId: id,
-        taskQueue: ctx.opts.taskQueue,
-        args: [input],
-        signal: migrationEventSignal,
-        signalArgs: [ev],
-        staticSummary: `VolumeMigration ${ref.namespace}/${ref.name}: LiteIO's migration phases`,
-      });
-      ctx.signalled();
+    const input: MigrationWorkflowInput = { ref, ...(ctx.opts.timings.migrationWaitWarnMs ? { waitWarnMs: ctx.opts.timings.migrationWaitWarnMs } : {}) };
+    ctx.startOrSignal({
+      key: `migration/${ref.name}/${ref.uid}`,
+      workflowType: 'migrationWorkflow',
+      workflowId: migrationWorkflowId(ref),
+      input,
+      signal: migrationEventSignal,
+      arg: { resourceVersion: e.obj.metadata.resourceVersion ?? '', ...(e.type === 'delete' ? { deleted: true } : {}) },
+      deleted: e.type === 'delete',
+      summary: `VolumeMigration ${ref.namespace}/${ref.name}: LiteIO's migration phases`,
     });
   });
 
@@ -39,7 +33,7 @@ export function watchMigrations(ctx: WatchContext): void {
       if (m.spec?.sourceVolume?.name !== name && m.spec?.destVolume?.name !== name) continue;
       const ref = refOf(m);
       const why = `volume ${name} ${e.type === 'delete' ? 'deleted' : `is ${v.status?.status || 'new'}${v.spec?.targetNodeId ? ` on ${v.spec.targetNodeId}` : ''}`}`;
-      ctx.enqueue(`migration-wake/${ref.name}/${ref.uid}`, () => ctx.signalIfRunning(() => ctx.client.workflow.getHandle(migrationWorkflowId(ref)).signal(migrationWakeSignal, { why })));
+      ctx.wake(`migration-wake/${ref.name}/${ref.uid}`, migrationWorkflowId(ref), migrationWakeSignal, { why });
     }
   });
 }
