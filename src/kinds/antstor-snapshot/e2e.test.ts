@@ -4,13 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { GROUP, VERSION } from '../../src/api/constants.js';
-import { snapshotWorkflowId } from '../../src/kinds/antstor-snapshot/messages.js';
-import { PLURAL_SNAPSHOT, SnapshotFinalizer, SnapshotLabels, type AntstorSnapshot } from '../../src/kinds/antstor-snapshot/types.js';
-import { activityTypes } from '../harness/history.js';
-import { eventually } from '../harness/eventually.js';
-import { testEnv, type TestEnv } from '../harness/env.js';
-import { GiB, newTestCluster, type TestCluster } from '../harness/cluster.js';
+import { GROUP, VERSION } from '../../api/constants.js';
+import { snapshotWorkflowId } from './messages.js';
+import { PLURAL_SNAPSHOT, SnapshotFinalizer, SnapshotLabels, type AntstorSnapshot } from './types.js';
+import { activityTypes } from '../../../test/harness/history.js';
+import { eventually } from '../../../test/harness/eventually.js';
+import { testEnv, type TestEnv } from '../../../test/harness/env.js';
+import { GiB, newTestCluster, type TestCluster } from '../../../test/harness/cluster.js';
 
 const MiB = 2 ** 20;
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);

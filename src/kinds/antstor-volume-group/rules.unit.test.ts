@@ -1,8 +1,8 @@
 /** LiteIO's volume-group rules (volume_group_reconciler.go, sched_vol_group.go; src/kinds/antstor-volume-group/rules.ts). */
 import { strict as assert } from 'node:assert';
-import type { AntstorVolume } from '../../src/api/types.js';
-import { groupStatusFor, memberVolumeFor, membersToRollBack, planGroup, sortPlanPools, validateGroup, type PlanPool } from '../../src/kinds/antstor-volume-group/rules.js';
-import { holdClaimedBy, type AntstorVolumeGroup } from '../../src/kinds/antstor-volume-group/types.js';
+import type { AntstorVolume } from '../../api/types.js';
+import { groupStatusFor, memberVolumeFor, membersToRollBack, planGroup, sortPlanPools, validateGroup, type PlanPool } from './rules.js';
+import { holdClaimedBy, type AntstorVolumeGroup } from './types.js';
 
 const G = 2 ** 30;
 const MiB = 2 ** 20;

@@ -1,7 +1,7 @@
 /** The rules a volume follows while a pool's ledger has not answered (src/kinds/antstor-volume/ledger-wait.ts). */
 import assert from 'node:assert/strict';
-import { describeProbe, judgeLedgerWait, poolProgressing, type LedgerWaitState } from '../../src/kinds/antstor-volume/ledger-wait.js';
-import type { LedgerProbe } from '../../src/workflows/messages.js';
+import { describeProbe, judgeLedgerWait, poolProgressing, type LedgerWaitState } from './ledger-wait.js';
+import type { LedgerProbe } from '../../workflows/messages.js';
 
 const o = { giveUpMs: 60_000, capMs: 600_000 };
 const busy = (historyLength: number): LedgerProbe => ({ running: true, historyLength, failingActivities: 0 });

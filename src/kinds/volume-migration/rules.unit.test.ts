@@ -1,8 +1,8 @@
 /** LiteIO's migration phase machine (migration_reconciler.go; src/kinds/volume-migration/rules.ts). */
 import { strict as assert } from 'node:assert';
-import type { AntstorVolume } from '../../src/api/types.js';
-import { decideMigrationStep, destVolumeFor, type MigrationFacts } from '../../src/kinds/volume-migration/rules.js';
-import { MigrationLabels, type VolumeMigration } from '../../src/kinds/volume-migration/types.js';
+import type { AntstorVolume } from '../../api/types.js';
+import { decideMigrationStep, destVolumeFor, type MigrationFacts } from './rules.js';
+import { MigrationLabels, type VolumeMigration } from './types.js';
 
 function src(o: Partial<AntstorVolume['spec']> & { status?: string } = {}): AntstorVolume {
   const { status, ...spec } = o;

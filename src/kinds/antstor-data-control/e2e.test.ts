@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { GROUP, VERSION } from '../../src/api/constants.js';
-import { PLURAL_DATA_CONTROL, type AntstorDataControl } from '../../src/kinds/antstor-data-control/types.js';
-import { PLURAL_GROUP, type AntstorVolumeGroup } from '../../src/kinds/antstor-volume-group/types.js';
-import { eventually } from '../harness/eventually.js';
-import { testEnv, type TestEnv } from '../harness/env.js';
-import { GiB, newTestCluster, type TestCluster } from '../harness/cluster.js';
+import { GROUP, VERSION } from '../../api/constants.js';
+import { PLURAL_DATA_CONTROL, type AntstorDataControl } from './types.js';
+import { PLURAL_GROUP, type AntstorVolumeGroup } from '../../kinds/antstor-volume-group/types.js';
+import { eventually } from '../../../test/harness/eventually.js';
+import { testEnv, type TestEnv } from '../../../test/harness/env.js';
+import { GiB, newTestCluster, type TestCluster } from '../../../test/harness/cluster.js';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
-import { metasyncOption } from '../../src/cli/common.js';
+import { metasyncOption } from '../../cli/common.js';
 
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 

@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { GROUP, PLURAL_VOLUME, VERSION } from '../../src/api/constants.js';
-import { migrationWorkflowId } from '../../src/kinds/volume-migration/messages.js';
-import { PLURAL_MIGRATION, type VolumeMigration } from '../../src/kinds/volume-migration/types.js';
-import { activityTypes } from '../harness/history.js';
-import { eventually } from '../harness/eventually.js';
-import { testEnv, type TestEnv } from '../harness/env.js';
-import { GiB, newTestCluster, type TestCluster } from '../harness/cluster.js';
+import { GROUP, PLURAL_VOLUME, VERSION } from '../../api/constants.js';
+import { migrationWorkflowId } from './messages.js';
+import { PLURAL_MIGRATION, type VolumeMigration } from './types.js';
+import { activityTypes } from '../../../test/harness/history.js';
+import { eventually } from '../../../test/harness/eventually.js';
+import { testEnv, type TestEnv } from '../../../test/harness/env.js';
+import { GiB, newTestCluster, type TestCluster } from '../../../test/harness/cluster.js';
 
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 

@@ -1,8 +1,8 @@
 /** LiteIO's snapshot reconciler steps, in its order (snapshot_reconciler.go; src/kinds/antstor-snapshot/rules.ts). */
 import { strict as assert } from 'node:assert';
-import type { AntstorVolume } from '../../src/api/types.js';
-import { decideSnapshotStep, type SnapshotFacts } from '../../src/kinds/antstor-snapshot/rules.js';
-import { FOUR_MIB, SnapshotLabels, type AntstorSnapshot } from '../../src/kinds/antstor-snapshot/types.js';
+import type { AntstorVolume } from '../../api/types.js';
+import { decideSnapshotStep, type SnapshotFacts } from './rules.js';
+import { FOUR_MIB, SnapshotLabels, type AntstorSnapshot } from './types.js';
 
 const MiB = 2 ** 20;
 const labelled = { [SnapshotLabels.OriginVolumeName]: 'vol', [SnapshotLabels.OriginVolumeNamespace]: 'obnvmf' };

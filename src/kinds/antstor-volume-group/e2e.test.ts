@@ -5,16 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { GROUP, VERSION } from '../../src/api/constants.js';
-import type { AntstorVolume } from '../../src/api/types.js';
-import { PLURAL_GROUP, type AntstorVolumeGroup } from '../../src/kinds/antstor-volume-group/types.js';
-import { groupWorkflowId } from '../../src/kinds/antstor-volume-group/messages.js';
-import { ledgerQuery, poolWorkflowId } from '../../src/workflows/messages.js';
-import { activityTypes } from '../harness/history.js';
-import { eventually } from '../harness/eventually.js';
-import { testEnv, type TestEnv } from '../harness/env.js';
-import { GiB, newTestCluster, type TestCluster } from '../harness/cluster.js';
-import { inParallel } from '../harness/capacity-sampler.js';
+import { GROUP, VERSION } from '../../api/constants.js';
+import type { AntstorVolume } from '../../api/types.js';
+import { PLURAL_GROUP, type AntstorVolumeGroup } from './types.js';
+import { groupWorkflowId } from './messages.js';
+import { ledgerQuery, poolWorkflowId } from '../../workflows/messages.js';
+import { activityTypes } from '../../../test/harness/history.js';
+import { eventually } from '../../../test/harness/eventually.js';
+import { testEnv, type TestEnv } from '../../../test/harness/env.js';
+import { GiB, newTestCluster, type TestCluster } from '../../../test/harness/cluster.js';
+import { inParallel } from '../../../test/harness/capacity-sampler.js';
 
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 

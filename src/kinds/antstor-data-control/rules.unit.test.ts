@@ -1,9 +1,9 @@
 /** LiteIO's data-control steps (data_control_reconciler.go; src/kinds/antstor-data-control/rules.ts). */
 import { strict as assert } from 'node:assert';
-import type { AntstorVolume } from '../../src/api/types.js';
-import { decideDataControlStep } from '../../src/kinds/antstor-data-control/rules.js';
-import type { AntstorDataControl } from '../../src/kinds/antstor-data-control/types.js';
-import type { AntstorVolumeGroup } from '../../src/kinds/antstor-volume-group/types.js';
+import type { AntstorVolume } from '../../api/types.js';
+import { decideDataControlStep } from './rules.js';
+import type { AntstorDataControl } from './types.js';
+import type { AntstorVolumeGroup } from '../../kinds/antstor-volume-group/types.js';
 
 const host = { id: 'h1', ip: '10.0.0.1' };
 const dc = (o: Partial<AntstorDataControl['spec']> = {}, status?: AntstorDataControl['status']): AntstorDataControl => ({
