@@ -9,6 +9,7 @@ import { GROUP, VERSION } from '../api/constants.js';
 import type { AntstorVolume, StoragePool } from '../api/types.js';
 import type { KubeClients } from './client.js';
 import type { Logger } from '../logger.js';
+import { kubeError } from './errors.js';
 
 export type CacheEvent<T> = { type: 'add' | 'update' | 'delete'; obj: T; old?: T };
 
@@ -102,9 +103,12 @@ export class ClusterCache extends EventEmitter {
     // client-node's informer start() resolves even when its first list fails: readiness and the retry backoff
     // follow successful lists instead.
     let failures = 0;
+    let notInstalled = false;
     const listFn = () =>
       this.listOnce(kind, plural).then((r) => {
         failures = 0;
+        if (notInstalled) this.log.info(`${plural} are served now; reconciling them`, { kind: plural });
+        notInstalled = false;
         this.listed.add(kind);
         return r;
       });
@@ -127,9 +131,14 @@ export class ClusterCache extends EventEmitter {
       if (this.stopped) return;
       failures++;
       const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
-      this.log.warn(`informer ${plural} in ${this.namespace} stopped; restarting in ${delay} ms`, {
-        error: (err as Error)?.message ?? String(err),
-      });
+      // A kind placement does not need, whose CRD is not installed: said once, then retried quietly.
+      if (!this.isRequired(kind) && kubeError(err).code === 404) {
+        if (!notInstalled) this.log.warn(`${plural} are not served by the API server (CRD not installed?); they are not reconciled until they are`, { kind: plural });
+        notInstalled = true;
+      } else
+        this.log.warn(`informer ${plural} in ${this.namespace} stopped; restarting in ${delay} ms`, {
+          error: (err as Error)?.message ?? String(err),
+        });
       setTimeout(() => {
         if (!this.stopped) inf.start().catch(() => undefined);
       }, delay).unref();
