@@ -20,8 +20,7 @@ export interface MetaSyncDeps {
 const rv = (s: string | undefined) => (s && /^\d+$/.test(s) ? Number(s) : 0);
 
 /** The kinds LiteIO mirrors to MySQL, by kind name. */
-const mirrored = (): Map<string, KindModule & { metaSync: NonNullable<KindModule['metaSync']> }> =>
-  new Map(KINDS.filter((k) => k.metaSync).map((k) => [k.kind, k as KindModule & { metaSync: NonNullable<KindModule['metaSync']> }]));
+const MIRRORED = new Map(KINDS.filter((k) => k.metaSync).map((k) => [k.kind, k as KindModule & { metaSync: NonNullable<KindModule['metaSync']> }]));
 
 export function createMetaSyncActivities(m: MetaSyncDeps) {
   let migrated = false;
@@ -58,10 +57,9 @@ export function createMetaSyncActivities(m: MetaSyncDeps) {
       return wrap('write', async () => {
         await ensureSchema();
         const results: Record<string, WriteResult['action']> = {};
-        const kinds = mirrored();
         for (const key of keys) {
           const [kind, name] = key.split('/') as [string, string];
-          const k = kinds.get(kind);
+          const k = MIRRORED.get(kind);
           if (!k) continue; // a kind MetaSync does not mirror
           const { table, row, deletedStatus, goneStatus } = k.metaSync;
           // The newest state, read now: a write delayed by an outage still writes what is true at the end.
@@ -85,7 +83,7 @@ export function createMetaSyncActivities(m: MetaSyncDeps) {
       return wrap('sweep', async () => {
         await ensureSchema();
         let marked = 0;
-        for (const k of mirrored().values()) {
+        for (const k of MIRRORED.values()) {
           const { table, goneStatus } = k.metaSync;
           for (const name of await m.writer.liveNames(table)) {
             if (!(await m.kube.get(k.plural, k.kind, namespace, name))) marked += (await m.writer.markGone(table, name, goneStatus)).action === 'deleted' ? 1 : 0;

@@ -1,5 +1,6 @@
 /** One pass of the data-control reconciler: read fresh, decide (rules.ts), do one step. */
 import type { ActivityDeps } from '../../activities/deps.js';
+import { recordEvent } from '../../activities/events.js';
 import { KIND_VOLUME, PLURAL_VOLUME } from '../../api/constants.js';
 import type { AntstorVolume } from '../../api/types.js';
 import type { VolumeRef } from '../../workflows/messages.js';
@@ -13,11 +14,7 @@ export interface DataControlPassResult extends StepPassResult {
 }
 
 export function dataControlActivities(d: ActivityDeps) {
-  async function event(o: AntstorDataControl, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    const err = await d.kube.recordEvent(o, KIND_DATA_CONTROL, type, reason, message);
-    if (err) d.log.warn('event not recorded', { error: err.message });
-  }
-  const getVolume = (m: { namespace: string; name: string }) => d.kube.get<AntstorVolume>(PLURAL_VOLUME, KIND_VOLUME, m.namespace, m.name);
+  const event = (o: AntstorDataControl, type: 'Normal' | 'Warning', reason: string, message: string) => recordEvent(d, o, KIND_DATA_CONTROL, type, reason, message);
 
   return {
     async dataControlReconcile(i: { ref: VolumeRef; announced?: string }): Promise<DataControlPassResult> {
@@ -30,7 +27,7 @@ export function dataControlActivities(d: ActivityDeps) {
         groups.set(`${r.namespace}/${r.name}`, g);
         for (const m of g?.spec.volumes ?? []) {
           const ref = { namespace: m.volId.namespace || r.namespace, name: m.volId.name };
-          members.set(`${ref.namespace}/${ref.name}`, await getVolume(ref));
+          members.set(`${ref.namespace}/${ref.name}`, await d.kube.getVolume(ref.namespace, ref.name));
         }
       }
       const step = decideDataControlStep({ dc, groups, members });

@@ -1,7 +1,6 @@
 /** One pass of the snapshot reconciler: read the facts fresh from the API server, decide (rules.ts), do one step. */
 import type { ActivityDeps } from '../../activities/deps.js';
-import { KIND_VOLUME, PLURAL_VOLUME } from '../../api/constants.js';
-import type { AntstorVolume } from '../../api/types.js';
+import { recordEvent } from '../../activities/events.js';
 import type { VolumeRef } from '../../workflows/messages.js';
 import { decideSnapshotStep, type SnapshotStep } from './rules.js';
 import { KIND_SNAPSHOT, PLURAL_SNAPSHOT, SnapshotEventReasons, SnapshotLabels, type AntstorSnapshot } from './types.js';
@@ -16,10 +15,7 @@ export interface SnapshotPassResult {
 
 export function snapshotActivities(d: ActivityDeps) {
   const patch = (s: AntstorSnapshot, body: Record<string, unknown>, status = false) => d.kube.patchAsRead(PLURAL_SNAPSHOT, KIND_SNAPSHOT, s, body, status);
-  async function event(s: AntstorSnapshot, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    const err = await d.kube.recordEvent(s, KIND_SNAPSHOT, type, reason, message);
-    if (err) d.log.warn('event not recorded', { error: err.message });
-  }
+  const event = (s: AntstorSnapshot, type: 'Normal' | 'Warning', reason: string, message: string) => recordEvent(d, s, KIND_SNAPSHOT, type, reason, message);
 
   return {
     async snapshotReconcile(i: { ref: VolumeRef; announced?: string }): Promise<SnapshotPassResult> {
@@ -29,7 +25,7 @@ export function snapshotActivities(d: ActivityDeps) {
       const originNs = s.spec.originVolNamespace || ns;
       const deleting = !!s.metadata.deletionTimestamp;
       const [origin, siblings, pool] = await Promise.all([
-        s.spec.originVolName ? d.kube.get<AntstorVolume>(PLURAL_VOLUME, KIND_VOLUME, originNs, s.spec.originVolName) : undefined,
+        s.spec.originVolName ? d.kube.getVolume(originNs, s.spec.originVolName) : undefined,
         // LiteIO lists by the origin-name label in the snapshot's namespace.
         deleting || !s.spec.originVolName ? [] : d.kube.list<AntstorSnapshot>(PLURAL_SNAPSHOT, KIND_SNAPSHOT, ns, `${SnapshotLabels.OriginVolumeName}=${s.spec.originVolName}`),
         deleting && s.spec.originVolTargetNodeId ? d.kube.getPool(d.cache.namespace, s.spec.originVolTargetNodeId) : undefined,

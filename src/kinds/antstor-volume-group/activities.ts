@@ -6,6 +6,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { ActivityDeps } from '../../activities/deps.js';
+import { recordEvent } from '../../activities/events.js';
 import { KIND_VOLUME, PLURAL_VOLUME } from '../../api/constants.js';
 import { poolAvailableBytes } from '../../api/objects.js';
 import type { AntstorVolume } from '../../api/types.js';
@@ -13,6 +14,7 @@ import { schedule } from '../../scheduler/chain.js';
 import type { ReserveRequest } from '../../scheduler/ledger.js';
 import { allocatedRemoteBytes, buildPoolNodes, capacityRequestFor, freeBytes, nodeId } from '../../scheduler/pool-node.js';
 import { poolStartOptions, reserveRequestSignal, type ObjectRef, type VolumeRef } from '../../workflows/messages.js';
+import { KIND_DATA_CONTROL, PLURAL_DATA_CONTROL } from '../antstor-data-control/types.js';
 import { groupStatusFor, memberVolumeFor, membersToRollBack, planGroup, sizeRangeMin, validateGroup } from './rules.js';
 import { GroupEventReasons, GroupLabels, groupHoldUid, KIND_GROUP, PLURAL_GROUP, VolumesFinalizer, type AntstorVolumeGroup, type VolumeMeta } from './types.js';
 
@@ -49,16 +51,13 @@ export type GroupPlanResult = { error: string } | { resourceVersion: string; vol
 export function volumeGroupActivities(d: ActivityDeps) {
   const get = (ref: ObjectRef) => d.kube.get<AntstorVolumeGroup>(PLURAL_GROUP, KIND_GROUP, ref.namespace, ref.name);
   const patch = (g: AntstorVolumeGroup, body: Record<string, unknown>, status = false) => d.kube.patchAsRead(PLURAL_GROUP, KIND_GROUP, g, body, status);
-  async function event(g: AntstorVolumeGroup, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    const err = await d.kube.recordEvent(g, KIND_GROUP, type, reason, message);
-    if (err) d.log.warn('event not recorded', { error: err.message });
-  }
+  const event = (g: AntstorVolumeGroup, type: 'Normal' | 'Warning', reason: string, message: string) => recordEvent(d, g, KIND_GROUP, type, reason, message);
   const holdsOf = (g: AntstorVolumeGroup) => (g.spec.volumes ?? []).filter((m) => m.targetNodeName).map((m) => ({ pool: m.targetNodeName, uid: groupHoldUid(g.metadata.uid!, m.volId.name) }));
   async function members(g: AntstorVolumeGroup): Promise<Map<string, AntstorVolume | undefined>> {
     const out = new Map<string, AntstorVolume | undefined>();
     await Promise.all(
       (g.spec.volumes ?? []).map(async (m) => {
-        const v = await d.kube.get<AntstorVolume>(PLURAL_VOLUME, KIND_VOLUME, m.volId.namespace || g.metadata.namespace!, m.volId.name);
+        const v = await d.kube.getVolume(m.volId.namespace || g.metadata.namespace!, m.volId.name);
         // A volume of that name that is not this group's member is not it.
         out.set(m.volId.name, v && v.metadata.ownerReferences?.some((o) => o.uid === g.metadata.uid) ? v : undefined);
       }),
@@ -80,13 +79,13 @@ export function volumeGroupActivities(d: ActivityDeps) {
         return { step: 'invalid', invalid };
       }
       const ms = await members(g);
-      // syncVolumes: create the planned members that do not exist yet.
-      for (const m of g.spec.volumes ?? []) {
-        if (ms.get(m.volId.name) || !(m.size > 0 && m.targetNodeName)) continue;
+      // syncVolumes: create the planned members that do not exist yet (all in this pass, as LiteIO).
+      const missing = (g.spec.volumes ?? []).filter((m) => !ms.get(m.volId.name) && m.size > 0 && m.targetNodeName);
+      for (const m of missing) {
         const r = await d.kube.create(PLURAL_VOLUME, KIND_VOLUME, memberVolumeFor(g, m));
         if (r.created) await event(g, 'Normal', GroupEventReasons.MemberCreated, `member ${m.volId.name} (${m.size} bytes) on pool ${m.targetNodeName}`);
-        return { acted: true, step: `created member ${m.volId.name}` };
       }
+      if (missing.length) return { acted: true, step: `created member${missing.length > 1 ? 's' : ''} ${missing.map((m) => m.volId.name).join(', ')}` };
       const status = groupStatusFor(g, ms);
       // Compared as values: the API server returns the stored status with its keys in its own order.
       if (!isDeepStrictEqual({ s: status.status, v: status.volumeStatus ?? [] }, { s: g.status?.status, v: g.status?.volumeStatus ?? [] })) {
@@ -190,7 +189,7 @@ export function volumeGroupActivities(d: ActivityDeps) {
     const dc = g.metadata.labels?.[GroupLabels.DataControlName];
     if (dc) {
       const ns = d.cache.namespace;
-      const exists = await d.kube.get('antstordatacontrols', 'AntstorDataControl', ns, dc);
+      const exists = await d.kube.get(PLURAL_DATA_CONTROL, KIND_DATA_CONTROL, ns, dc);
       if (exists) return { deleting: true, step: `waiting for AntstorDataControl ${ns}/${dc} to be deleted`, holds };
     }
     if (!(g.metadata.finalizers ?? []).includes(VolumesFinalizer)) return { deleting: true, step: 'deleted', holds };

@@ -1,8 +1,8 @@
 /** One pass of the migration phase machine: read fresh, decide (rules.ts), do one step; and the long-wait report. */
 import { randomUUID } from 'node:crypto';
 import type { ActivityDeps } from '../../activities/deps.js';
+import { recordEvent } from '../../activities/events.js';
 import { KIND_VOLUME, PLURAL_VOLUME } from '../../api/constants.js';
-import type { AntstorVolume } from '../../api/types.js';
 import type { VolumeRef } from '../../workflows/messages.js';
 import type { StepPassResult } from '../../workflows/step-loop.js';
 import { decideMigrationStep, type MigrationStep } from './rules.js';
@@ -15,10 +15,7 @@ export interface MigrationPassResult extends StepPassResult {
 export function migrationActivities(d: ActivityDeps) {
   const get = (ref: VolumeRef) => d.kube.get<VolumeMigration>(PLURAL_MIGRATION, KIND_MIGRATION, ref.namespace, ref.name);
   const patch = (m: VolumeMigration, body: Record<string, unknown>, status = false) => d.kube.patchAsRead(PLURAL_MIGRATION, KIND_MIGRATION, m, body, status);
-  async function event(m: VolumeMigration, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    const err = await d.kube.recordEvent(m, KIND_MIGRATION, type, reason, message);
-    if (err) d.log.warn('event not recorded', { error: err.message });
-  }
+  const event = (m: VolumeMigration, type: 'Normal' | 'Warning', reason: string, message: string) => recordEvent(d, m, KIND_MIGRATION, type, reason, message);
 
   return {
     async migrationReconcile(i: { ref: VolumeRef; announced?: string }): Promise<MigrationPassResult> {
@@ -27,8 +24,8 @@ export function migrationActivities(d: ActivityDeps) {
       const sv = m.spec.sourceVolume;
       const dv = m.spec.destVolume;
       const [source, dest] = await Promise.all([
-        sv?.name ? d.kube.get<AntstorVolume>(PLURAL_VOLUME, KIND_VOLUME, sv.namespace || m.metadata.namespace!, sv.name) : undefined,
-        dv?.name ? d.kube.get<AntstorVolume>(PLURAL_VOLUME, KIND_VOLUME, dv.namespace || m.metadata.namespace!, dv.name) : undefined,
+        sv?.name ? d.kube.getVolume(sv.namespace || m.metadata.namespace!, sv.name) : undefined,
+        dv?.name ? d.kube.getVolume(dv.namespace || m.metadata.namespace!, dv.name) : undefined,
       ]);
       const step = decideMigrationStep({ migration: m, source, dest });
       switch (step.kind) {
