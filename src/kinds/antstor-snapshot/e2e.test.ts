@@ -62,9 +62,12 @@ describe('e2e: AntstorSnapshot (LiteIO snapshot reconciler as a workflow)', func
       return ev;
     });
     assert.ok(ev.some((e) => /rounded down to 8388608/.test(e)), ev.join('\n'));
-    const h = await c.op!.client.workflow.getHandle(snapshotWorkflowId({ namespace: c.ns, name: 'snap-a', uid: s.metadata.uid! })).fetchHistory();
-    const passes = activityTypes(h).filter((t) => t === 'snapshotReconcile').length;
-    assert.ok(passes >= 5, `labels, size, bind, status and the idle pass: ${passes} passes`);
+    // The last (idle) pass runs just after the status write the test saw: wait for it to be recorded.
+    await eventually(async () => {
+      const h = await c.op!.client.workflow.getHandle(snapshotWorkflowId({ namespace: c.ns, name: 'snap-a', uid: s.metadata.uid! })).fetchHistory();
+      const passes = activityTypes(h).filter((t) => t === 'snapshotReconcile').length;
+      assert.ok(passes >= 5, `labels, size, bind, status and the idle pass: ${passes} passes`);
+    });
   });
 
   it('holds a second snapshot of the same origin until the first is merged, woken by the watch event', async () => {
