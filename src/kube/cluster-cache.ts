@@ -34,6 +34,7 @@ export class ClusterCache extends EventEmitter {
   private readonly informers = new Map<string, Inf>();
   private readonly old = new Map<string, unknown>();
   private stopped = false;
+  private syncWaiters: ((synced: boolean) => void)[] = [];
   /** Kinds whose list has succeeded at least once. */
   private readonly listed = new Set<string>();
 
@@ -67,8 +68,16 @@ export class ClusterCache extends EventEmitter {
     return this.kinds.every((k) => !k.requiredForReady || this.listed.has(k.cacheKey));
   }
 
+  /** Resolves true once isSynced, or false when the cache is stopped first. */
+  whenSynced(): Promise<boolean> {
+    if (this.isSynced) return Promise.resolve(true);
+    if (this.stopped) return Promise.resolve(false);
+    return new Promise((r) => this.syncWaiters.push(r));
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const w of this.syncWaiters.splice(0)) w(false);
     await Promise.allSettled([...this.informers.values()].map((i) => i.stop()));
   }
 
@@ -110,6 +119,7 @@ export class ClusterCache extends EventEmitter {
         if (notInstalled) this.log.info(`${plural} are served now; reconciling them`, { kind: plural });
         notInstalled = false;
         this.listed.add(kind);
+        if (this.isSynced) for (const w of this.syncWaiters.splice(0)) w(true);
         return r;
       });
     const inf = makeInformer<KubernetesObject>(this.clients.kc, path, listFn);
