@@ -7,7 +7,7 @@
  *      Temporal floor (bare workflows with a placement's round trips; bench/floor-workflows.ts);
  *   4. W1: 100 pools, 1,000 volumes created 16 at a time, the controller as its own process (placements/s,
  *      create→bound p50/p99, its CPU seconds and peak RSS, history per volume), then W3: deleting them all;
- *      W1x3 (3x pools and volumes) with BENCH_W1X3=1. Ratios of W1 to both limits. BENCH_W2=1: W2 (10x W1:
+ *      W1x3 (3x pools and volumes) with BENCH_W1X3=1; BENCH_UNBATCHED=1 runs W1 again with the placer off. Ratios of W1 to both limits. BENCH_W2=1: W2 (10x W1:
  *      1,000 pools, 10,000 volumes; BENCH_W2_FACTOR) and W1's size, each placed, then the controller restarted
  *      (restart → ready, → caught up, first placement after it, RSS).
  *   5. W1 again on temporal-server with PostgreSQL (its own Temporal floor alongside); BENCH_TEMPORAL_SERVER=0 skips it,
@@ -115,6 +115,10 @@ async function e2eBench() {
       const w1 = await runPlacement(env, { name: 'W1', pools, volumes, concurrency, deleteAfter: true });
       line('W1', w1.placement);
       if (w1.deletion) line('W3', w1.deletion);
+      // BENCH_UNBATCHED=1: the same W1 with the placer off (BATCHED_PLACEMENT=0: each volume's own workflow places
+      // it, as v0.7.0 did), in the same run, for the before/after.
+      if (process.env['BENCH_UNBATCHED'])
+        line('W1_unbatched', (await runPlacement(env, { name: 'W1u', pools, volumes, concurrency, controllerEnv: { BATCHED_PLACEMENT: '0' } })).placement);
     }
     // W2 (the long-lived issue): 10x W1's pools and volumes, then the controller restarted over all of it; with
     // the same restart measured at W1's size alongside, to show how each figure grows from 1k to 10k volumes.
@@ -155,12 +159,12 @@ async function e2eBench() {
     console.log('');
     console.log('| workload | placed | /s | p50 ms | p99 ms | controller CPU s | peak RSS MiB | history KiB/vol | local/remote |');
     console.log('|---|---|---|---|---|---|---|---|---|');
-    for (const [k, label] of [['W1', 'W1, dev server'], ['W1_temporalServer', 'W1, temporal-server + PostgreSQL'], ['W1x3', 'W1x3, dev server'], ['W2_1k', 'W2 at W1 size, dev server'], ['W2', 'W2, dev server']] as const) {
+    for (const [k, label] of [['W1', 'W1, dev server'], ['W1_unbatched', 'W1 without the placer, dev server'], ['W1_temporalServer', 'W1, temporal-server + PostgreSQL'], ['W1x3', 'W1x3, dev server'], ['W2_1k', 'W2 at W1 size, dev server'], ['W2', 'W2, dev server']] as const) {
       const r = results[k] as PlacementResult | undefined;
       if (r) console.log(`| ${label} (${r.pools} pools) | ${r.bound}/${r.volumes} | ${r.placementsPerSec} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.controllerCpuSec} | ${r.controllerPeakRssMiB} | ${r.historyKiBPerVolume} | ${r.local}/${r.remote} |`);
     }
     // Round trips per placement, from the histories (a sample of volumes, and of pools).
-    for (const k of ['W1', 'W1_temporalServer', 'W1x3', 'W2']) {
+    for (const k of ['W1', 'W1_unbatched', 'W1_temporalServer', 'W1x3', 'W2']) {
       const r = results[k] as PlacementResult | undefined;
       for (const [who, a] of [['volume', r?.perVolume], ['pool', r?.perPool]] as const)
         if (a)

@@ -145,7 +145,7 @@ export interface DeletionResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]): Promise<ChildProcess> {
+async function startController(env: TestEnv, c: TestCluster, extraArgs: string[], extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
   const probe = await freePort();
   const metrics = await freePort();
   // BENCH_LOGS=<dir>: keep the controller's log there (the test env's directory is removed at the end).
@@ -158,7 +158,7 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
     [...prof, join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'operator', '--kubeconfig', env.kube.kubeconfigPath, '--temporal-address', env.temporal.address,
       '--namespace', c.ns, '--task-queue', `tq-${c.ns}`, '--probeAddr', `127.0.0.1:${probe}`, '--metricsAddr', `127.0.0.1:${metrics}`,
       ...(process.env['BENCH_WORKFLOW_BUNDLE'] ? ['--workflow-bundle', process.env['BENCH_WORKFLOW_BUNDLE']] : []), ...extraArgs],
-    { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { ...process.env, LOG_LEVEL: 'warn', ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   p.stdout!.pipe(log);
   p.stderr!.pipe(log);
@@ -221,7 +221,7 @@ function watchVolumes(c: TestCluster): { boundAt: Map<string, number>; goneAt: M
 
 export async function runPlacement(
   env: TestEnv,
-  o: { name: string; pools: number; volumes: number; concurrency: number; timeoutMs?: number; deleteAfter?: boolean; restartAfter?: boolean },
+  o: { name: string; pools: number; volumes: number; concurrency: number; timeoutMs?: number; deleteAfter?: boolean; restartAfter?: boolean; controllerEnv?: Record<string, string> },
 ): Promise<{ placement: PlacementResult; deletion?: DeletionResult; restart?: RestartResult }> {
   const c = await newTestCluster(env, o.name.toLowerCase().replace(/[^a-z0-9]/g, ''));
   const pools = Array.from({ length: o.pools }, (_, i) => `pool-${i}`);
@@ -232,7 +232,7 @@ export async function runPlacement(
     const now = new Date();
     void inParallel(pools, 8, (p) => c.setLease(p, now).catch(() => undefined));
   }, 30_000);
-  let proc = await startController(env, c, []).catch((e) => {
+  let proc = await startController(env, c, [], o.controllerEnv).catch((e) => {
     clearInterval(heartbeat);
     throw e;
   });
@@ -292,7 +292,7 @@ export async function runPlacement(
       const r0 = performance.now();
       proc.kill('SIGTERM');
       await new Promise((r) => (proc.exitCode !== null ? r(undefined) : proc.once('exit', r)));
-      proc = await startController(env, c, []);
+      proc = await startController(env, c, [], o.controllerEnv);
       pid = proc.pid!;
       const ready = performance.now();
       const rrss = peakRss(pid);

@@ -62,6 +62,11 @@ export interface OperatorOptions {
   /** The address is a default, not asked for: when it is taken, log an error and run without metrics. */
   metricsBestEffort?: boolean;
   maxCachedWorkflows?: number;
+  /**
+   * v0.8.0: new volumes are admitted in batches by the namespace's placer workflow (default on; env
+   * BATCHED_PLACEMENT=0 turns it off). Always off while user volume plugins are configured.
+   */
+  batchedPlacement?: boolean;
   /** LiteIO's AntstorVolume admission webhook (--enableWebhook): HTTPS on addr with tls.crt/tls.key from tlsDir. */
   webhook?: { addr: string; tlsDir: string };
   /** The pool workflows' task queue (default `<taskQueue>-pools`); false: pools share the volumes' queue. */
@@ -190,7 +195,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   const watcher =
     o.watch === false
       ? undefined
-      : new Watcher(cache, client, { taskQueue, ...(poolTaskQueue ? { poolTaskQueue } : {}), timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector, metasync: !!o.metasync, statusOnlyWakes: userVolumePlugins, resyncPerSec: envPositive('RESYNC_PER_SEC'), ...(deps.ownWrites ? { ownWrites: deps.ownWrites } : {}) }, log, KINDS);
+      : new Watcher(cache, client, { taskQueue, ...(poolTaskQueue ? { poolTaskQueue } : {}), timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector, metasync: !!o.metasync, statusOnlyWakes: userVolumePlugins, placer: !userVolumePlugins && (o.batchedPlacement ?? process.env['BATCHED_PLACEMENT'] !== '0'), resyncPerSec: envPositive('RESYNC_PER_SEC'), ...(deps.ownWrites ? { ownWrites: deps.ownWrites } : {}) }, log, KINDS);
   watcher?.start();
   const workerRun = Promise.all([worker.run(), poolWorker?.run()]);
   workerRun.catch((e) => log.error('worker stopped with an error', { error: (e as Error).message }));

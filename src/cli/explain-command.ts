@@ -3,7 +3,7 @@ import { Client } from '@temporalio/client';
 import { formatBytes } from '../api/quantity.js';
 import { KubeResources } from '../kube/resources.js';
 import { loadKubeConfig, makeClients } from '../kube/client.js';
-import { placementQuery, poolWorkflowId, volumeWorkflowId, type PlacementRecord } from '../workflows/messages.js';
+import { placementQuery, placerQuery, placerWorkflowId, poolWorkflowId, volumeWorkflowId, type PlacementRecord } from '../workflows/messages.js';
 import { renderHealth, workflowHealth } from '../workflow-health.js';
 import { connectTemporal } from '../temporal-connection.js';
 import { commonOptions, commonUsage, temporalTarget } from './common.js';
@@ -45,6 +45,16 @@ export function renderPlacement(rec: PlacementRecord): string {
   return lines.join('\n');
 }
 
+/** The newest run of the volume's workflow whose record holds the filter pass (the run that placed it). */
+async function placedRecord(client: Client, id: string): Promise<PlacementRecord | undefined> {
+  for await (const w of client.workflow.list({ query: `WorkflowId = '${id.replace(/'/g, "\\'")}'` })) {
+    if (w.status.name !== 'COMPLETED') continue;
+    const r = (await client.workflow.getHandle(id, w.runId).result().catch(() => undefined)) as PlacementRecord | undefined;
+    if (r?.decision) return r;
+  }
+  return undefined;
+}
+
 export async function runExplainCommand(v: Record<string, unknown>, positionals: string[]): Promise<number> {
   const target = positionals[0];
   const m = target ? /^([^/]+)\/([^/]+)$/.exec(target) : null;
@@ -70,7 +80,32 @@ export async function runExplainCommand(v: Record<string, unknown>, positionals:
       console.log(v['json'] ? JSON.stringify({ health }, null, 2) : `volume ${namespace}/${name}: ${renderHealth(health)}`);
       return 3;
     }
-    const rec = await client.workflow.getHandle(id).query(placementQuery);
+    if (health.status === 'NOT_FOUND') {
+      // v0.8.0: a new volume is admitted by the namespace's placer before its own workflow starts.
+      const placerHealth = await workflowHealth(client, placerWorkflowId(namespace));
+      if (placerHealth.stuck) {
+        console.log(v['json'] ? JSON.stringify({ placerHealth }, null, 2) : `volume ${namespace}/${name}: waiting on the placer, which is ${renderHealth(placerHealth)}`);
+        return 3;
+      }
+      const pv = await client.workflow
+        .getHandle(placerWorkflowId(namespace))
+        .query(placerQuery, vol.metadata.uid!)
+        .catch(() => undefined);
+      const it = pv?.volume;
+      if (v['json']) console.log(JSON.stringify({ volume: `${namespace}/${name}`, phase: 'Pending', placer: it ?? null }, null, 2));
+      else if (it)
+        console.log(
+          `volume ${namespace}/${name}: being placed by ${placerWorkflowId(namespace)} (${it.passes} filter passes` +
+            `${it.asked ? `; waiting for the ledger of pool ${it.asked.pool}` : ''}` +
+            `${Object.keys(it.refused).length ? `; refused by ${Object.entries(it.refused).map(([p, r]) => `${p} (${r})`).join(', ')}` : ''})`,
+        );
+      else console.log(`volume ${namespace}/${name}: no workflow yet (the watcher has not handed it over)`);
+      return 0;
+    }
+    let rec = await client.workflow.getHandle(id).query(placementQuery);
+    // v0.8.0: a bound volume's run ends when idle, and a later event starts a new run: the placement record is in
+    // the run that placed it.
+    if (!rec.decision && rec.phase !== 'Pending') rec = (await placedRecord(client, id)) ?? rec;
     // The pool this volume waits on, or the one it is bound to: is its ledger workflow healthy?
     const pool = rec.waitingOn?.pool ?? rec.pool ?? vol.spec.targetNodeId;
     const poolHealth = pool ? await workflowHealth(client, poolWorkflowId({ namespace, name: pool })) : undefined;

@@ -77,4 +77,6 @@ export interface WatchContext {
   signalIfRunning(send: () => Promise<void>): Promise<void>;
   /** Counts a signal sent (benchmarks read it). */
   signalled(): void;
+  /** Runs when the watcher stops (timers and buffers a registration keeps). */
+  onStop(fn: () => void): void;
 }

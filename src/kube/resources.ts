@@ -122,9 +122,11 @@ export class KubeResources {
     name: string,
     mutate: (v: AntstorVolume) => Record<string, unknown> | null,
     attempts = 5,
+    /** A recent copy (the cache's) to try first: one GET fewer when it is current; a conflict reads it fresh. */
+    first?: AntstorVolume,
   ): Promise<{ obj?: AntstorVolume; changed: boolean }> {
     for (let i = 0; ; i++) {
-      const v = await this.getVolume(namespace, name);
+      const v = i === 0 && first ? first : await this.getVolume(namespace, name);
       if (!v) return { changed: false };
       const patch = mutate(v);
       if (!patch) return { obj: v, changed: false };

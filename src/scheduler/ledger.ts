@@ -29,6 +29,13 @@ export interface LedgerBinding {
   via: 'reserve' | 'adopt' | 'hold';
   /** A hold not claimed by then is dropped by drift repair (workflow time, ms). */
   holdUntil?: number;
+  /**
+   * v0.8.0: the requests this binding was granted to (the first, and any later request for the same volume, which
+   * is answered yes without counting again). A release that names its request drops only that grant, and the
+   * binding only when no grant is left: the placer and a volume's own workflow may both have asked this pool for
+   * the volume, and one giving back its grant must not take away the other's, which it may be binding with.
+   */
+  grants?: string[];
 }
 
 export interface LedgerPoolInfo extends PoolCapacity {
@@ -95,16 +102,22 @@ export function reserve(
   policy: LedgerPolicy,
   req: ReserveRequest,
   now: number,
+  /** The request being answered (v0.8.0): recorded as a grant of the binding (see LedgerBinding.grants). */
+  requestId?: string,
 ): ReserveResult {
   const t = bindingTotals(l);
   const h = heldReservations(t, pool.capacityBytes, policy.nodeReservations);
   const free = freeBytes(t, h, pool.capacityBytes);
-  if (l.bindings[req.uid]) return { accepted: true, already: true, freeBytes: free };
+  const existing = l.bindings[req.uid];
+  if (existing) {
+    if (requestId && existing.grants && !existing.grants.includes(requestId)) existing.grants.push(requestId);
+    return { accepted: true, already: true, freeBytes: free };
+  }
   const held = req.claimsHold ? l.bindings[req.claimsHold] : undefined;
   if (held && held.via === 'hold' && held.key === req.key && req.adopt) delete l.bindings[req.claimsHold!]; // bound already
   else if (held && held.via === 'hold' && held.key === req.key) {
     delete l.bindings[req.claimsHold!];
-    const r = reserve(l, pool, policy, { ...req, claimsHold: undefined }, now);
+    const r = reserve(l, pool, policy, { ...req, claimsHold: undefined }, now, requestId);
     if (!r.accepted) l.bindings[req.claimsHold!] = held; // refused: the hold stays as it was
     return r;
   }
@@ -120,6 +133,7 @@ export function reserve(
       since: now,
       via,
       ...(via === 'hold' && req.hold ? { holdUntil: now + req.hold.ttlMs } : {}),
+      ...(requestId && via !== 'adopt' ? { grants: [requestId] } : {}),
     };
     return { accepted: true, freeBytes: ledgerFreeBytes(l, pool, policy) };
   };
@@ -129,9 +143,20 @@ export function reserve(
   return reason ? { accepted: false, reason, freeBytes: free } : record(req.hold ? 'hold' : 'reserve');
 }
 
-/** Removes a binding; returns whether one was removed (idempotent). */
-export function release(l: LedgerState, uid: string): boolean {
-  if (!l.bindings[uid]) return false;
+/**
+ * Removes a binding; returns whether one was removed (idempotent). With `requestId` (v0.8.0) only that grant is
+ * given back: the binding goes when no grant is left, and one this request was never granted (adopted, or
+ * granted to another request only) stays.
+ */
+export function release(l: LedgerState, uid: string, requestId?: string): boolean {
+  const b = l.bindings[uid];
+  if (!b) return false;
+  if (requestId !== undefined) {
+    const i = b.grants?.indexOf(requestId) ?? -1;
+    if (i < 0) return false;
+    b.grants!.splice(i, 1);
+    if (b.grants!.length) return false;
+  }
   delete l.bindings[uid];
   return true;
 }

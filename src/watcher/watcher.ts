@@ -36,6 +36,12 @@ export interface WatcherOptions {
    * task). New and changed volumes go first whatever this is. Default 100.
    */
   resyncPerSec?: number;
+  /**
+   * v0.8.0: new, unbound volumes go to the namespace's placer (batched admission) instead of each starting its own
+   * workflow first. Off when user volume plugins are configured (they run before placement, in the volume's
+   * workflow).
+   */
+  placer?: boolean;
   /** Writes the workflows made themselves (the bind): their events wake nobody, as the workflow ignores them. */
   ownWrites?: OwnWrites;
 }
@@ -49,6 +55,7 @@ export class Watcher {
   private readonly capacityHandlers: ((reasons: string) => void)[] = [];
   private readonly subscriptions: [string, (e: CacheEvent<KubernetesObject>) => void][] = [];
   signalsSent = 0;
+  private readonly stopHooks: (() => void)[] = [];
 
   constructor(
     private readonly cache: ClusterCache,
@@ -97,11 +104,13 @@ export class Watcher {
       onCapacityChanged: (h) => this.capacityHandlers.push(h),
       signalIfRunning: (send) => this.signalIfRunning(send),
       signalled: () => void this.signalsSent++,
+      onStop: (fn) => void this.stopHooks.push(fn),
     };
     for (const k of this.kinds) k.watch(ctx);
   }
 
   stop(): void {
+    for (const fn of this.stopHooks.splice(0)) fn();
     for (const [event, h] of this.subscriptions.splice(0)) this.cache.off(event, h);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.queue.close();

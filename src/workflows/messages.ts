@@ -40,6 +40,11 @@ export interface ObjectEvent {
   resourceVersion: string;
   /** The watcher saw the object disappear. */
   deleted?: boolean;
+  /**
+   * v0.8.0, pools: the watcher's first sight of the pool (a controller start). The pool checks its ledger against
+   * the API server now: parked volumes are not woken at a start, so the pool adopts any binding it lacks itself.
+   */
+  resync?: boolean;
 }
 
 /** Timings, carried as workflow input so tests can shorten them and workflows stay deterministic. */
@@ -105,8 +110,13 @@ export const DEFAULT_TIMINGS: Timings = {
 export interface VolumeWorkflowInput {
   ref: VolumeRef;
   timings: Timings;
-  /** Carried across continue-as-new. */
+  /** Carried across continue-as-new, or the placement the placer made before starting this run. */
   state?: VolumeCarryState;
+  /**
+   * v0.8.0: started by the placer right after it bound the volume (state.record holds the filter pass, the ledger
+   * answers and the binding): the object is as of state.lastResourceVersion, so the run need not read it again.
+   */
+  placed?: boolean;
 }
 
 export type VolumePhase = 'Pending' | 'Placing' | 'Bound' | 'Unschedulable' | 'Invalid' | 'Deleting' | 'Deleted';
@@ -196,8 +206,11 @@ export interface ReserveReplyMsg {
   result: ReserveResult;
 }
 export const reserveRequestSignal = defineSignal<[ReserveRequestMsg]>('reserveRequest');
+/** v0.8.0: many requests in one signal (the placer asks a pool for a whole batch at once). */
+export const reserveRequestsSignal = defineSignal<[{ requests: ReserveRequestMsg[] }]>('reserveRequests');
 export const reserveReplySignal = defineSignal<[ReserveReplyMsg]>('reserveReply');
-export const releaseSignal = defineSignal<[{ uid: string }]>('release');
+/** A release naming its request (v0.8.0) gives back only that grant (see LedgerBinding.grants). */
+export const releaseSignal = defineSignal<[{ uid: string; requestId?: string }]>('release');
 export const ledgerQuery = defineQuery<LedgerView>('ledger');
 
 // ---- activity payloads ----
@@ -247,6 +260,95 @@ export function poolStartOptions(o: { taskQueue: string; poolTaskQueue?: string;
     args: [input] as [PoolWorkflowInput],
     staticSummary: `StoragePool ${pool.namespace}/${pool.name}: ledger and lifecycle`,
     ...(o.timings.useSearchAttributes === false ? {} : { typedSearchAttributes: [{ key: SA_POOL, value: `${pool.namespace}/${pool.name}` }] }),
+  };
+}
+
+/**
+ * Start options of a volume's workflow, shared by the watcher and the placer. A run the placer starts is indexed
+ * as bound from its first event (phase, pool and node), as the run itself would index it.
+ */
+export function volumeStartOptions(o: { taskQueue: string; timings: Timings }, input: VolumeWorkflowInput) {
+  const ref = input.ref;
+  const rec = input.state?.record;
+  return {
+    workflowId: volumeWorkflowId(ref),
+    taskQueue: o.taskQueue,
+    args: [input] as [VolumeWorkflowInput],
+    staticSummary: `AntstorVolume ${ref.namespace}/${ref.name}: placement and lifecycle`,
+    ...(o.timings.useSearchAttributes === false
+      ? {}
+      : {
+          typedSearchAttributes: [
+            { key: SA_VOLUME, value: `${ref.namespace}/${ref.name}` },
+            { key: SA_PHASE, value: rec?.phase ?? 'Pending' },
+            ...(rec?.pool
+              ? [
+                  { key: SA_POOL, value: `${ref.namespace}/${rec.pool}` },
+                  { key: SA_NODE, value: rec.pool },
+                ]
+              : []),
+          ],
+        }),
+  };
+}
+
+// ---- placer (v0.8.0): batched admission of new volumes ----
+export const placerWorkflowId = (namespace: string): string => `placer/${namespace}`;
+export const isPlacerWorkflowId = (id: string): boolean => id.startsWith('placer/');
+
+/** One volume the placer is deciding, asking for, or binding. */
+export interface PlacerItem {
+  ref: VolumeRef;
+  /** Filter passes run for this volume. */
+  passes: number;
+  /** Pools whose ledger refused it, with the reason (the next pass leaves them out). */
+  refused: Record<string, string>;
+  attempts: PlacementAttempt[];
+  /** Remaining candidates of the last pass, best first, with their scores. */
+  candidates: { pool: string; scores?: Record<string, number> }[];
+  /** The last pass, summarised for the binding's audit trail. */
+  decision?: PlacementDecision;
+  /** The request in flight: its id, the pool asked, and when (epoch ms). */
+  asked?: { requestId: string; pool: string; at: number };
+  /** Request ids sent so far (request ids are `<uid>/p<n>`). */
+  requests: number;
+  /** A grant that came before this volume's filter pass was on record (a lost workflow task's request). */
+  grant?: { pool: string; requestId: string };
+}
+
+export interface PlacerWorkflowInput {
+  namespace: string;
+  timings: Timings;
+  /** Carried across continue-as-new. */
+  items?: PlacerItem[];
+  /** Volumes handed to their own workflows (uid → workflow time), carried across continue-as-new. */
+  handed?: Record<string, number>;
+  /** Grants nobody waits for, not yet given back. */
+  strays?: { uid: string; pool: string; requestId: string }[];
+  /** Answers that arrived but were not taken yet. */
+  replies?: ReserveReplyMsg[];
+}
+
+/** The watcher hands new, unbound volumes to the placer in batches. */
+export const placeVolumesSignal = defineSignal<[{ volumes: VolumeRef[] }]>('placeVolumes');
+/** A pool's answers to the placer, a whole workflow task's worth in one signal. */
+export const reserveRepliesSignal = defineSignal<[{ replies: ReserveReplyMsg[] }]>('reserveReplies');
+export interface PlacerView {
+  items: number;
+  asking: number;
+  placed: number;
+  handedOff: number;
+  volume?: PlacerItem;
+}
+export const placerQuery = defineQuery<PlacerView, [string?]>('placer');
+
+export function placerStartOptions(o: { taskQueue: string; timings: Timings }, namespace: string) {
+  const input: PlacerWorkflowInput = { namespace, timings: o.timings };
+  return {
+    workflowId: placerWorkflowId(namespace),
+    taskQueue: o.taskQueue,
+    args: [input] as [PlacerWorkflowInput],
+    staticSummary: `Placer of ${namespace}: new AntstorVolumes filtered, admitted and bound in batches`,
   };
 }
 

@@ -6,8 +6,8 @@ import { Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { Finalizers, Labels } from '../../src/api/constants.js';
-import { placementQuery, poolTaskQueueFor, volumeEventSignal, volumeWorkflowId, ledgerQuery, poolWorkflowId } from '../../src/workflows/messages.js';
-import { activityTypes } from '../harness/history.js';
+import { placementQuery, placerWorkflowId, poolTaskQueueFor, volumeEventSignal, volumeWorkflowId, ledgerQuery, poolWorkflowId, type VolumeWorkflowInput } from '../../src/workflows/messages.js';
+import { activityTypes, startInput } from '../harness/history.js';
 import { eventually } from '../harness/eventually.js';
 import { testEnv, type TestEnv } from '../harness/env.js';
 import { GiB, newTestCluster, type TestCluster } from '../harness/cluster.js';
@@ -57,13 +57,17 @@ describe('e2e: volumes placed end to end', function () {
     for (const v of vols) {
       const ref = { namespace: c.ns, name: v.metadata.name!, uid: v.metadata.uid! };
       const h = env.temporal && c.op!.client.workflow.getHandle(volumeWorkflowId(ref));
-      // A local activity's result is recorded when its workflow task completes, just after its write lands.
+      // v0.8.0: the placer filtered, asked and bound it, and started the volume's run with that placement: the
+      // volume's own history opens with the filter pass, the ledger's answer and the binding.
       const history = await eventually(async () => {
         const hist = await h.fetchHistory();
-        const types = activityTypes(hist);
-        assert.ok(types.includes('scheduleFilterAndScore'), `${v.metadata.name}: filter activity in history`);
-        assert.ok(types.includes('ledgerRequest'), `${v.metadata.name}: ledger request in history`);
-        assert.ok(types.includes('volumeBind'), `${v.metadata.name}: bind activity in history`);
+        const input = startInput<VolumeWorkflowInput>(hist);
+        const rec = input?.state?.record;
+        assert.equal(input?.placed, true, `${v.metadata.name}: started by the placer with its placement`);
+        assert.ok((rec?.decision?.candidates.length ?? 0) >= 1 && rec!.decision!.pools === 3, `${v.metadata.name}: filter pass in its history`);
+        assert.deepEqual(rec?.attempts.at(-1), { pool: v.spec.targetNodeId, accepted: true }, `${v.metadata.name}: ledger answer in its history`);
+        assert.equal(rec?.pool, v.spec.targetNodeId, `${v.metadata.name}: binding in its history`);
+        assert.match(input?.state?.lastResourceVersion ?? '', /^\d+$/, `${v.metadata.name}: the binding's resourceVersion`);
         return hist;
       });
       // Temporal's own measure (historySizeBytes) is the protobuf encoding; the decision inside is bounded
@@ -80,6 +84,15 @@ describe('e2e: volumes placed end to end', function () {
     // is the only event signalled. (Without it every volume had two. One may slip through if its bind's response
     // took over 5 s on a loaded machine: it is then delivered, as before.)
     assert.ok(oneEvent >= 9, `volumes woken only by their creation: ${oneEvent} of 10`);
+
+    // The placer's history holds every step as local-activity markers: filter passes, requests and bindings.
+    const placerTypes = activityTypes(await c.op!.client.workflow.getHandle(placerWorkflowId(c.ns)).fetchHistory());
+    for (const t of ['placerDecide', 'placerAsk', 'placerBind']) assert.ok(placerTypes.includes(t), `placer history has ${t}: ${placerTypes.join(', ')}`);
+    // A bound volume's run ends (parked): nothing of it stays resident.
+    for (const v of vols) {
+      const d = await c.op!.client.workflow.getHandle(volumeWorkflowId({ namespace: c.ns, name: v.metadata.name!, uid: v.metadata.uid! })).describe();
+      assert.equal(d.status.name, 'COMPLETED', `${v.metadata.name}: run parked`);
+    }
 
     // The pool ledgers agree with the API server, and the pools run on their own task queue.
     for (const pool of pools) {

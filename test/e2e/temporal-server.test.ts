@@ -52,8 +52,9 @@ describe('e2e: temporal-server (PostgreSQL) instead of the dev server', function
 
     const client = new Client({ connection: conn!, namespace: server!.namespace });
     const ids = vols.map((v) => volumeWorkflowId({ namespace: c!.ns, name: v.metadata.name!, uid: v.metadata.uid! }));
+    // The placer writes the binding, then starts the volume's run with it: the run follows the binding closely.
     for (const [i, id] of ids.entries()) {
-      const rec = await client.workflow.getHandle(id).query(placementQuery);
+      const rec = await eventually(() => client.workflow.getHandle(id).query(placementQuery), { timeoutMs: 30_000, what: `${id} started` });
       assert.equal(rec.phase, 'Bound');
       assert.equal(rec.pool, vols[i]!.spec.targetNodeId);
     }

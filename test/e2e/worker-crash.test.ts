@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { REPO_ROOT } from '../../src/embedded/bins.js';
 import { freePort } from '../../src/embedded/process.js';
-import { ledgerQuery, poolWorkflowId, volumeWorkflowId } from '../../src/workflows/messages.js';
+import { ledgerQuery, placerWorkflowId, poolWorkflowId, volumeWorkflowId } from '../../src/workflows/messages.js';
 import { inParallel, sampleCapacity } from '../harness/capacity-sampler.js';
 import { eventually } from '../harness/eventually.js';
 import { testEnv } from '../harness/env.js';
@@ -80,12 +80,27 @@ describe('e2e: controller killed with SIGKILL during a burst', function () {
       // Keep the pools' histories for the reader (DCT_KEEP=1 keeps the directory).
       const connection = await Connection.connect({ address: env.temporal.address });
       const client = new Client({ connection });
+      const vs = await c.listVolumes();
+      const dump: Record<string, unknown> = {};
       for (const pool of Object.keys(caps)) {
-        const h = await client.workflow.getHandle(poolWorkflowId({ namespace: c.ns, name: pool })).fetchHistory().catch((x) => ({ error: String(x) }));
+        const ph = client.workflow.getHandle(poolWorkflowId({ namespace: c.ns, name: pool }));
+        const h = await ph.fetchHistory().catch((x) => ({ error: String(x) }));
         writeFileSync(join(env.dir, `${c.ns}-${pool}.history.json`), JSON.stringify(h, null, 1));
+        // API bindings the ledger lacks: the volumes an over-commit would come from.
+        const l = await ph.query(ledgerQuery).catch(() => undefined);
+        const inLedger = new Set(l?.bindings.map((b) => b.uid) ?? []);
+        const extra = vs.filter((v) => v.spec.targetNodeId === pool && !inLedger.has(v.metadata.uid!)).map((v) => v.metadata.name);
+        dump[pool] = { ledger: l?.bindings.length, api: vs.filter((v) => v.spec.targetNodeId === pool).length, extra };
+        for (const name of extra) {
+          const v = vs.find((x) => x.metadata.name === name)!;
+          const vh = await client.workflow.getHandle(volumeWorkflowId({ namespace: c.ns, name: name!, uid: v.metadata.uid! })).fetchHistory().catch((x) => ({ error: String(x) }));
+          writeFileSync(join(env.dir, `${c.ns}-${name}.history.json`), JSON.stringify(vh, null, 1));
+        }
       }
+      const plh = await client.workflow.getHandle(placerWorkflowId(c.ns)).fetchHistory().catch((x) => ({ error: String(x) }));
+      writeFileSync(join(env.dir, `${c.ns}-placer.history.json`), JSON.stringify(plh, null, 1));
       await connection.close();
-      throw new Error(`${(e as Error).message} (pool histories in ${env.dir})`);
+      throw new Error(`${(e as Error).message}\nledgers against the API server: ${JSON.stringify(dump)} (histories in ${env.dir})`);
     });
     await sampler.stop();
     assert.ok(boundAtKill < 100, `the kill happened mid-burst (${boundAtKill} bound then)`);

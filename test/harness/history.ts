@@ -17,3 +17,9 @@ export function activityTypes(history: History): string[] {
   }
   return out;
 }
+
+/** The first argument a workflow run was started with (its WorkflowExecutionStarted event), decoded. */
+export function startInput<T = unknown>(history: History): T | undefined {
+  const p = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  return p?.data ? (JSON.parse(Buffer.from(p.data).toString('utf8')) as T) : undefined;
+}

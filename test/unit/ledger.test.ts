@@ -29,6 +29,30 @@ describe('unit: pool ledger', () => {
     assert.equal(release(l, r.uid), false);
     assert.equal(ledgerFreeBytes(l, info(), policy()), 10 * G);
   });
+  it('a release naming its request gives back only that grant: two requesters of one volume never take away each other’s (v0.8.0)', () => {
+    const l: LedgerState = { bindings: {} };
+    const r = req({ bytes: 6 * G });
+    // The placer's request, then the volume's own workflow's request for the same volume: one binding, two grants.
+    assert.equal(reserve(l, info(), policy(), r, 0, 'placer-1').accepted, true);
+    assert.equal(reserve(l, info(), policy(), r, 1, 'own-1').already, true);
+    assert.deepEqual(l.bindings[r.uid]!.grants, ['placer-1', 'own-1']);
+    assert.equal(ledgerFreeBytes(l, info(), policy()), 4 * G, 'counted once');
+    // A stray grant given back by the placer: the other grant keeps the binding (its holder may be binding it).
+    assert.equal(release(l, r.uid, 'placer-1'), false);
+    assert.ok(l.bindings[r.uid]);
+    // A request that was never granted here releases nothing.
+    assert.equal(release(l, r.uid, 'someone-else'), false);
+    assert.ok(l.bindings[r.uid]);
+    assert.equal(release(l, r.uid, 'own-1'), true, 'the last grant given back drops the binding');
+    assert.equal(ledgerFreeBytes(l, info(), policy()), 10 * G);
+    // A release by uid alone (deletion, a volume's own workflow) drops it whatever granted it.
+    reserve(l, info(), policy(), r, 2, 'placer-2');
+    assert.equal(release(l, r.uid), true);
+    // An adopted binding was granted to no request: a named release leaves it.
+    reserve(l, info(), policy(), { ...r, adopt: true }, 3, 'adopt-1');
+    assert.equal(release(l, r.uid, 'adopt-1'), false);
+    assert.ok(l.bindings[r.uid]);
+  });
   it('refuses unschedulable, deleting or missing pools; adoption is never refused', () => {
     for (const i of [info({ schedulable: false }), info({ deleting: true }), info({ exists: false })])
       assert.equal(reserve({ bindings: {} }, i, policy(), req(), 0).reason, 'PoolUnschedulable');

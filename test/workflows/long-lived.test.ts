@@ -27,9 +27,18 @@ import {
   reserveRequestSignal,
   retryPlacementSignal,
   reserveReplySignal,
+  reserveRepliesSignal,
+  reserveRequestsSignal,
+  isPlacerWorkflowId,
+  placeVolumesSignal,
+  placerQuery,
+  placerWorkflowId,
   volumeEventSignal,
   volumeWorkflowId,
   type PoolView,
+  type PlacerWorkflowInput,
+  type ReserveReplyMsg,
+  type ReserveRequestMsg,
   type PoolWorkflowInput,
   type ReserveOnPoolInput,
   type Timings,
@@ -121,10 +130,59 @@ class FakeCluster {
         const d = await this.client().workflow.getHandle(poolWorkflowId(pool)).describe();
         return { running: d.status.name === 'RUNNING', historyLength: d.historyLength, failingActivities: 0 };
       },
-      ledgerReplies: async ({ replies }: { replies: { workflowId: string; msg: unknown }[] }) => {
+      ledgerReplies: async ({ replies }: { replies: { workflowId: string; msg: ReserveReplyMsg }[] }) => {
         log('ledgerReplies', replies.length);
-        for (const { workflowId, msg } of replies) await this.client().workflow.getHandle(workflowId).signal(reserveReplySignal, msg as never);
+        // As the real activity: the placer gets one signal with all of its answers.
+        const toPlacer = replies.filter((r) => isPlacerWorkflowId(r.workflowId));
+        if (toPlacer.length) await this.client().workflow.getHandle(toPlacer[0]!.workflowId).signal(reserveRepliesSignal, { replies: toPlacer.map((r) => r.msg) });
+        for (const { workflowId, msg } of replies) if (!isPlacerWorkflowId(workflowId)) await this.client().workflow.getHandle(workflowId).signal(reserveReplySignal, msg);
       },
+      placerDecide: async ({ items }: { items: { ref: VolumeRef; refused: Record<string, string> }[] }) => {
+        log('placerDecide', items.length);
+        return items.map(({ ref, refused }) => {
+          const v = this.volumes.get(ref.name);
+          if (!v) return { uid: ref.uid, outcome: 'gone' as const };
+          if (v.target) return { uid: ref.uid, outcome: 'handoff' as const, why: 'already bound' };
+          const cands = v.candidates.filter((p) => !refused[p]);
+          if (!cands.length) return { uid: ref.uid, outcome: 'handoff' as const, why: 'NoStoragePoolAvailable' };
+          const decision: PlacementDecision = { pools: cands.length, filters: [], qualified: cands.length, reasons: {}, candidates: cands.map((pool) => ({ pool, score: 0, scores: {}, freeBytes: 0 })) };
+          return { uid: ref.uid, outcome: 'place' as const, decision };
+        });
+      },
+      placerAsk: async ({ replyTo, requests }: { replyTo: string; requests: { ref: VolumeRef; pool: string; requestId: string }[] }) => {
+        log('placerAsk', requests);
+        const byPool = new Map<string, ReserveRequestMsg[]>();
+        for (const r of requests) {
+          if (this.silent.has(r.pool)) continue;
+          byPool.set(r.pool, [...(byPool.get(r.pool) ?? []), { requestId: r.requestId, replyTo, req: { ...request(r.ref.uid), key: `ns/${r.ref.name}` } }]);
+        }
+        for (const [pool, reqs] of byPool)
+          await this.client().workflow.signalWithStart('poolWorkflow', {
+            workflowId: poolWorkflowId({ namespace: 'ns', name: pool }),
+            taskQueue: this.taskQueue,
+            args: [startPool(pool)],
+            signal: reserveRequestsSignal,
+            signalArgs: [{ requests: reqs }],
+          });
+        return { gone: [] };
+      },
+      placerBind: async ({ items }: { items: { ref: VolumeRef; pool: string }[] }) =>
+        items.map(({ ref, pool }) => {
+          log('placerBind', { name: ref.name, pool });
+          const v = this.volumes.get(ref.name)!;
+          if (v.target && v.target !== pool) return { uid: ref.uid, result: 'elsewhere' as const };
+          v.target = pool;
+          v.rv++;
+          return { uid: ref.uid, result: 'bound' as const };
+        }),
+      placerHandOff: async ({ items }: { items: { ref: VolumeRef; release?: { pool: string; requestId: string } }[] }) => {
+        for (const i of items) {
+          log('placerHandOff', { name: i.ref.name, release: i.release?.pool });
+          if (i.release && !this.silent.has(i.release.pool))
+            await this.client().workflow.getHandle(poolWorkflowId({ namespace: 'ns', name: i.release.pool })).signal(releaseSignal, { uid: i.ref.uid, requestId: i.release.requestId });
+        }
+      },
+      placerReleaseStrays: async ({ strays }: { strays: { uid: string; pool: string; requestId: string }[] }) => (log('placerReleaseStrays', strays), 0),
       ledgerRelease: async ({ pool, uid }: { pool: { namespace: string; name: string }; uid: string }) => {
         log('ledgerRelease', { pool: pool.name, uid });
         if (this.silent.has(pool.name)) return false;
@@ -343,6 +401,86 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
     });
   });
 
+  it('placer: batches waiting at the first activation, continue-as-new with requests in flight: every volume bound once or handed off, no pool over capacity', async () => {
+    const tq = newQueue();
+    const fake = new FakeCluster(() => client, tq);
+    const pools = ['q1', 'q2', 'q3'];
+    for (const p of pools) fake.capacity.set(p, 16 * GiB);
+    const N = 60; // 48 fit
+    const refs: VolumeRef[] = [];
+    for (let i = 0; i < N; i++) {
+      const name = `pv${i}`;
+      fake.volumes.set(name, { rv: 1, target: '', candidates: [pools[i % 3]!, pools[(i + 1) % 3]!, pools[(i + 2) % 3]!] });
+      refs.push({ namespace: 'ns', name, uid: `pu${i}` });
+    }
+    const id = placerWorkflowId('ns');
+    // A silence long enough that no pool is given up on here (that path has its own test).
+    const start: PlacerWorkflowInput = { namespace: 'ns', timings: { ...timings, ledgerSilenceReportMs: 30_000 } };
+    const send = (volumes: VolumeRef[]) =>
+      client.workflow.signalWithStart('placerWorkflow', { workflowId: id, taskQueue: tq, args: [start], signal: placeVolumesSignal, signalArgs: [{ volumes }] });
+    // The first two batches (one volume twice) wait for the first activation: no worker yet.
+    await send(refs.slice(0, 10));
+    await send(refs.slice(5, 20));
+    await withWorker(fake, tq, async () => {
+      // The rest in small waves, so the placer's runs roll over (every few dozen events) with requests in flight.
+      for (let i = 20; i < N; i += 5) {
+        await send(refs.slice(i, i + 5));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const names = (call: string) => new Set(fake.calls.filter((c) => c.name === call).map((c) => (c.arg as { name: string }).name));
+      await eventually(
+        async () => {
+          const v = await client.workflow.getHandle(id).query(placerQuery);
+          assert.equal(v.items, 0, `in flight: ${JSON.stringify(v)}`);
+          // Local activities run at least once (a redone workflow task runs them again): count volumes, not calls.
+          assert.equal(names('placerBind').size + names('placerHandOff').size, N);
+        },
+        { timeoutMs: 60_000, what: 'every volume bound or handed off' },
+      );
+      const bound = names('placerBind');
+      const handed = names('placerHandOff');
+      assert.equal(bound.size, 48, 'every byte used, none twice');
+      for (const n of handed) assert.ok(!bound.has(n), `${n} both bound and handed off`);
+      for (const c of fake.calls.filter((c) => c.name === 'placerBind')) {
+        const a = c.arg as { name: string; pool: string };
+        assert.equal(fake.volumes.get(a.name)!.target, a.pool, `${a.name} bound to two pools`);
+      }
+      for (const p of pools) {
+        const l = await client.workflow.getHandle(poolWorkflowId({ namespace: 'ns', name: p })).query(ledgerQuery);
+        assert.equal(l.boundBytes, 16 * GiB, `${p}: ${l.boundBytes}`);
+        // Each binding the ledger holds is a volume the placer bound there.
+        for (const b of l.bindings) assert.equal(fake.volumes.get(b.key.split('/')[1]!)!.target, p);
+      }
+      // Batched: far fewer filter passes than volumes.
+      assert.ok(fake.count('placerDecide') < N / 2, `filter-pass calls: ${fake.count('placerDecide')}`);
+    });
+    const runs = await runsOf(id);
+    assert.ok(runs.filter((s) => s === 'CONTINUED_AS_NEW').length >= 1, `runs: ${runs.join(', ')}`);
+  });
+
+  it('placer: a pool that never answers — its volumes go to their own workflows after the silence, with the request released', async () => {
+    const tq = newQueue();
+    const fake = new FakeCluster(() => client, tq);
+    fake.capacity.set('ok1', 10 * GiB);
+    fake.silent.add('mute');
+    const refs: VolumeRef[] = [];
+    for (let i = 0; i < 4; i++) {
+      fake.volumes.set(`sv${i}`, { rv: 1, target: '', candidates: i % 2 ? ['ok1'] : ['mute', 'ok1'] });
+      refs.push({ namespace: 'ns', name: `sv${i}`, uid: `su${i}` });
+    }
+    const id = placerWorkflowId('ns2');
+    await withWorker(fake, tq, async () => {
+      await client.workflow.signalWithStart('placerWorkflow', { workflowId: id, taskQueue: tq, args: [{ namespace: 'ns2', timings }], signal: placeVolumesSignal, signalArgs: [{ volumes: refs }] });
+      await eventually(async () => assert.equal(fake.count('placerHandOff') + fake.count('placerBind'), 4), { timeoutMs: 20_000, what: 'all four settled' });
+      const handed = fake.calls.filter((c) => c.name === 'placerHandOff').map((c) => c.arg as { name: string; release?: string });
+      assert.deepEqual(handed.map((h) => [h.name, h.release]).sort(), [
+        ['sv0', 'mute'],
+        ['sv2', 'mute'],
+      ]);
+      assert.deepEqual(fake.calls.filter((c) => c.name === 'placerBind').map((c) => (c.arg as { name: string }).name).sort(), ['sv1', 'sv3']);
+    });
+  });
+
   it('volume: a first activation with events, a retry and a stray reply waiting places the volume once', async () => {
     const tq = newQueue();
     const fake = new FakeCluster(() => client, tq);
@@ -466,9 +604,13 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
       }, { timeoutMs: 20_000, what: 'ghost grant released' });
       const healthy = await client.workflow.getHandle(poolWorkflowId({ namespace: 'ns', name: 'healthy-g' })).query(ledgerQuery);
       assert.deepEqual(healthy.bindings.map((b) => b.uid), ['uid-g']);
-      // A late duplicate grant from the pool it is bound to is that same binding: nothing is released.
-      await client.workflow.getHandle(id).signal(reserveReplySignal, { requestId: 'uid-g/99', pool: 'healthy-g', result: { accepted: true, freeBytes: 0 } });
-      await client.workflow.getHandle(id).query(placementQuery); // the signal is processed before the query answers
+      // Bound with nothing to wait for, the run ends (parked, v0.8.0) with its placement as its result.
+      await eventually(async () => assert.equal((await client.workflow.getHandle(id).describe()).status.name, 'COMPLETED'), { timeoutMs: 20_000 });
+      const rec = (await client.workflow.getHandle(id).result()) as { phase: string; pool: string };
+      assert.deepEqual([rec.phase, rec.pool], ['Bound', 'healthy-g']);
+      // A late duplicate grant from the pool it is bound to finds no run (the pool's reply activity drops it):
+      // nothing is released, the binding stays.
+      await assert.rejects(client.workflow.getHandle(id).signal(reserveReplySignal, { requestId: 'uid-g/99', pool: 'healthy-g', result: { accepted: true, freeBytes: 0 } }), /completed|not found/i);
       await new Promise((r) => setTimeout(r, 1000));
       assert.equal(fake.count('ledgerRelease', (a) => a.pool === 'healthy-g'), 0);
       const still = await client.workflow.getHandle(poolWorkflowId({ namespace: 'ns', name: 'healthy-g' })).query(ledgerQuery);
@@ -476,35 +618,46 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
     });
   });
 
-  it('volume: continue-as-new under a stream of events keeps its placement and binds once', async () => {
+  it('volume: continue-as-new while unschedulable under a stream of events, then bound once and parked; later events start new runs that keep the binding', async () => {
     const tq = newQueue();
     const fake = new FakeCluster(() => client, tq);
     fake.capacity.set('pc', 10 * GiB);
-    fake.volumes.set('vol-c', { rv: 1, target: '', candidates: ['pc'] });
+    fake.volumes.set('vol-c', { rv: 1, target: '', candidates: [] });
     const ref: VolumeRef = { namespace: 'ns', name: 'vol-c', uid: 'uid-c' };
     const id = volumeWorkflowId(ref);
+    // As the watcher sends events: signalWithStart (a parked volume's next event starts a new run).
+    const event = (rv: number) =>
+      client.workflow.signalWithStart('volumeWorkflow', { workflowId: id, taskQueue: tq, args: [{ ref, timings }], signal: volumeEventSignal, signalArgs: [{ resourceVersion: String(rv) }] });
     await withWorker(fake, tq, async () => {
-      await client.workflow.start('volumeWorkflow', { workflowId: id, taskQueue: tq, args: [{ ref, timings }] });
-      await eventually(async () => assert.equal((await client.workflow.getHandle(id).query(placementQuery)).phase, 'Bound'));
-      // Each event with a new resourceVersion is a load; together they cross the continue-as-new threshold.
+      await event(1);
+      await eventually(async () => assert.equal((await client.workflow.getHandle(id).query(placementQuery)).phase, 'Unschedulable'));
+      // Each event with a new resourceVersion is a load and a filter pass; together they cross the threshold.
       const v = fake.volumes.get('vol-c')!;
       for (let i = 0; i < 40; i++) {
         v.rv++;
-        await client.workflow.getHandle(id).signal(volumeEventSignal, { resourceVersion: String(v.rv) });
+        await event(v.rv);
         if (i % 8 === 0) await client.workflow.getHandle(id).signal(retryPlacementSignal, { reason: 'capacity' });
       }
       await eventually(async () => {
         const r = await runsOf(id);
         assert.ok(r.includes('CONTINUED_AS_NEW'), `runs: ${r.join(',')}`);
       }, { timeoutMs: 30_000 });
-      const rec = await eventually(async () => {
-        const r = await client.workflow.getHandle(id).query(placementQuery);
-        assert.equal(r.phase, 'Bound');
-        return r;
-      });
-      assert.equal(rec.pool, 'pc');
+      // Capacity appears: placed once, then the run parks.
+      v.candidates = ['pc'];
+      await client.workflow.getHandle(id).signal(retryPlacementSignal, { reason: 'capacity' });
+      await eventually(async () => assert.equal((await client.workflow.getHandle(id).describe()).status.name, 'COMPLETED'), { timeoutMs: 30_000 });
+      assert.equal(((await client.workflow.getHandle(id).result()) as { pool: string }).pool, 'pc');
+      // Later events (a label, an annotation) start new runs: they keep the binding, never place again.
+      const passes = fake.count('scheduleFilterAndScore');
+      for (let i = 0; i < 3; i++) {
+        v.rv++;
+        await event(v.rv);
+        await eventually(async () => assert.equal((await client.workflow.getHandle(id).describe()).status.name, 'COMPLETED'), { timeoutMs: 20_000 });
+      }
       assert.equal(fake.count('volumeBind'), 1, 'bound exactly once across runs');
-      assert.equal(fake.count('scheduleFilterAndScore'), 1, 'never re-placed after continue-as-new');
+      assert.equal(fake.count('scheduleFilterAndScore'), passes, 'never re-placed once bound');
+      const l = await client.workflow.getHandle(poolWorkflowId({ namespace: 'ns', name: 'pc' })).query(ledgerQuery);
+      assert.deepEqual(l.bindings.map((b) => b.uid), ['uid-c']);
     });
   });
 

@@ -44,64 +44,7 @@ export function volumeActivities(d: ActivityDeps) {
      * merge patch guarded by resourceVersion. Refuses to overwrite a different existing binding.
      */
     async volumeBind({ ref, pool, decision }: { ref: VolumeRef; pool: string; decision: DecisionSummary }) {
-      let boundTo = '';
-      let newlyBound = false;
-      // The watch event of this write may come before its response: the watcher waits for `end` (own-writes.ts).
-      d.ownWrites?.begin(ref.uid);
-      let res: Awaited<ReturnType<typeof d.kube.updateVolume>>;
-      try {
-        res = await d.kube.updateVolume(ref.namespace, ref.name, (v) => {
-          if (v.metadata.uid !== ref.uid) return null;
-          const cur = v.spec.targetNodeId;
-          if (cur && cur !== pool) {
-            boundTo = cur;
-            return null;
-          }
-          const fins = v.metadata.finalizers ?? [];
-          newlyBound = !cur;
-          return {
-            metadata: {
-              labels: { [Labels.TargetNodeId]: pool, ...(v.metadata.labels?.[Labels.VolUUID] ? {} : v.spec.uuid ? { [Labels.VolUUID]: v.spec.uuid } : {}) },
-              finalizers: fins.includes(Finalizers.InState) ? fins : [...fins, Finalizers.InState],
-            },
-            spec: { targetNodeId: pool },
-          };
-        });
-        // The workflow records this version and ignores its watch event: the watcher need not send it (one
-        // workflow task fewer).
-        if (res.obj && res.changed && newlyBound && res.obj.metadata.uid === ref.uid) d.ownWrites?.note(ref.uid, res.obj.metadata.resourceVersion);
-      } finally {
-        d.ownWrites?.end(ref.uid);
-      }
-      const v = res.obj;
-      recordPlacement(!v || v.metadata.uid !== ref.uid ? 'gone' : boundTo ? 'conflict' : newlyBound ? 'bound' : undefined);
-      if (v && newlyBound) observeBindLatency((Date.now() - new Date(v.metadata.creationTimestamp ?? Date.now()).getTime()) / 1000);
-      if (!v || v.metadata.uid !== ref.uid) return { ok: false, gone: true, message: '' };
-      if (boundTo) return { ok: false, gone: false, boundTo, message: `already bound to ${boundTo}` };
-      const message = summarizeDecision(decision, pool);
-      // Keep status current: clear our own stale NoStoragePoolAvailable / Invalid message.
-      const status: Record<string, unknown> = {};
-      if (ownsMessage(v.status?.msg)) status['msg'] = '';
-      if (!v.status?.status) status['status'] = 'creating';
-      // The workflow ignores the watch event of this binding (its resourceVersion); the status write that follows
-      // wakes nobody (the watcher passes status-only changes to MetaSync alone).
-      if (Object.keys(status).length) await d.kube.patchVolumeStatus(ref.namespace, ref.name, status);
-      const err = await d.kube.recordEvent(v, KIND_VOLUME, 'Normal', EventReasons.Scheduled, message);
-      if (err) d.log.warn('event not recorded', { error: err.message });
-      // The audit trail in SQL too: queued to MetaSync's workflow (durable), never waiting on the database.
-      await d.metasync?.placement({
-        volumeNs: ref.namespace,
-        volumeName: ref.name,
-        volumeUid: ref.uid,
-        pool,
-        candidates: decision.qualified,
-        poolsConsidered: decision.pools,
-        rejections: decision.reasons,
-        scores: decision.scores ?? {},
-        workflowId: activityInfo().workflowExecution?.workflowId ?? '',
-        decidedAt: Math.floor(Date.now() / 1000),
-      });
-      return { ok: true, gone: false, message, resourceVersion: v.metadata.resourceVersion };
+      return bindVolume(d, ref, pool, decision, activityInfo().workflowExecution?.workflowId ?? '');
     },
 
     /** For a binding made elsewhere: make sure the label and the in-state finalizer match targetNodeId. */
@@ -204,4 +147,79 @@ export function volumeActivities(d: ActivityDeps) {
       return { released: true, waitingFor: [], ...(forced ? { forced } : {}) };
     },
   };
+}
+
+export interface BindResult {
+  ok: boolean;
+  gone: boolean;
+  boundTo?: string;
+  message: string;
+  resourceVersion?: string;
+}
+
+/**
+ * Writes the placement: spec.targetNodeId, label obnvmf/target-node-id and the in-state finalizer, in one merge patch
+ * guarded by resourceVersion (tried first on `cached`, the cache's copy, when given). Refuses to overwrite a
+ * different existing binding. Shared by the volume's workflow and the placer.
+ */
+export async function bindVolume(d: ActivityDeps, ref: VolumeRef, pool: string, decision: DecisionSummary, workflowId: string, cached?: AntstorVolume): Promise<BindResult> {
+  let boundTo = '';
+  let newlyBound = false;
+  // The watch event of this write may come before its response: the watcher waits for `end` (own-writes.ts).
+  d.ownWrites?.begin(ref.uid);
+  let res: Awaited<ReturnType<typeof d.kube.updateVolume>>;
+  try {
+    const mutate = (v: AntstorVolume) => {
+      if (v.metadata.uid !== ref.uid) return null;
+      const cur = v.spec.targetNodeId;
+      if (cur && cur !== pool) {
+        boundTo = cur;
+        return null;
+      }
+      const fins = v.metadata.finalizers ?? [];
+      newlyBound = !cur;
+      return {
+        metadata: {
+          labels: { [Labels.TargetNodeId]: pool, ...(v.metadata.labels?.[Labels.VolUUID] ? {} : v.spec.uuid ? { [Labels.VolUUID]: v.spec.uuid } : {}) },
+          finalizers: fins.includes(Finalizers.InState) ? fins : [...fins, Finalizers.InState],
+        },
+        spec: { targetNodeId: pool },
+      };
+    };
+    res = await d.kube.updateVolume(ref.namespace, ref.name, mutate, 5, cached);
+    // The workflow records this version and ignores its watch event: the watcher need not send it (one
+    // workflow task fewer).
+    if (res.obj && res.changed && newlyBound && res.obj.metadata.uid === ref.uid) d.ownWrites?.note(ref.uid, res.obj.metadata.resourceVersion);
+  } finally {
+    d.ownWrites?.end(ref.uid);
+  }
+  const v = res.obj;
+  recordPlacement(!v || v.metadata.uid !== ref.uid ? 'gone' : boundTo ? 'conflict' : newlyBound ? 'bound' : undefined);
+  if (v && newlyBound) observeBindLatency((Date.now() - new Date(v.metadata.creationTimestamp ?? Date.now()).getTime()) / 1000);
+  if (!v || v.metadata.uid !== ref.uid) return { ok: false, gone: true, message: '' };
+  if (boundTo) return { ok: false, gone: false, boundTo, message: `already bound to ${boundTo}` };
+  const message = summarizeDecision(decision, pool);
+  // Keep status current: clear our own stale NoStoragePoolAvailable / Invalid message.
+  const status: Record<string, unknown> = {};
+  if (ownsMessage(v.status?.msg)) status['msg'] = '';
+  if (!v.status?.status) status['status'] = 'creating';
+  // The workflow ignores the watch event of this binding (its resourceVersion); the status write that follows
+  // wakes nobody (the watcher passes status-only changes to MetaSync alone).
+  if (Object.keys(status).length) await d.kube.patchVolumeStatus(ref.namespace, ref.name, status);
+  const err = await d.kube.recordEvent(v, KIND_VOLUME, 'Normal', EventReasons.Scheduled, message);
+  if (err) d.log.warn('event not recorded', { error: err.message });
+  // The audit trail in SQL too: queued to MetaSync's workflow (durable), never waiting on the database.
+  await d.metasync?.placement({
+    volumeNs: ref.namespace,
+    volumeName: ref.name,
+    volumeUid: ref.uid,
+    pool,
+    candidates: decision.qualified,
+    poolsConsidered: decision.pools,
+    rejections: decision.reasons,
+    scores: decision.scores ?? {},
+    workflowId,
+    decidedAt: Math.floor(Date.now() / 1000),
+  });
+  return { ok: true, gone: false, message, resourceVersion: v.metadata.resourceVersion };
 }

@@ -64,6 +64,12 @@ export interface VolumeFlags {
    * every 20 s and giving up after 60 s turned a slow server into a storm of duplicate requests and releases.
    */
   patientLedgerWait: boolean;
+  /**
+   * v0.8.0: a bound volume with nothing to wait for ends its run (parked: not resident in any worker, nothing to
+   * replay after a restart); its next event starts a new run. A run the placer started with the placement skips
+   * its first read.
+   */
+  parkWhenBound?: boolean;
 }
 
 /** What the workflow function does next. */
@@ -90,6 +96,8 @@ export class VolumeManager {
   /** Asked for by a plugin, or by a deletion waiting on the agent. */
   private requeueMs: number | undefined;
   private hooksRun = false;
+  /** Reconciler plugins govern this volume (they run on every change, and may ask for a requeue): never parked. */
+  private hasPlugins = false;
   private readonly kube: typeof kube;
   private readonly sched: typeof sched;
 
@@ -105,6 +113,8 @@ export class VolumeManager {
     this.lastRv = input.state?.lastResourceVersion ?? '';
     this.kube = flags.localActivities ? kubeLocal : kube;
     this.sched = flags.localActivities ? schedLocal : sched;
+    // The placer bound it and saw it at that version (and only places volumes without plugins).
+    if (flags.parkWhenBound && input.placed && this.record.phase === 'Bound') this.dirty = false;
   }
 
   // ---- message handlers ----
@@ -151,6 +161,10 @@ export class VolumeManager {
 
   async run(): Promise<VolumeOutcome> {
     while (!this.gone) {
+      if (this.parkable()) {
+        await condition(allHandlersFinished);
+        return { done: this.record };
+      }
       const requeue = this.requeueMs;
       const woke = await this.waitForWork();
       if (this.gone) break;
@@ -179,6 +193,20 @@ export class VolumeManager {
     return { done: this.record };
   }
 
+  /** Bound, in step with the API server, and nothing to wait for: the run can end (v0.8.0). */
+  private parkable(): boolean {
+    return (
+      !!this.flags.parkWhenBound &&
+      this.record.phase === 'Bound' &&
+      !this.hasPlugins &&
+      !this.dirty &&
+      !this.retryRequested &&
+      this.requeueMs === undefined &&
+      this.strays.length === 0 &&
+      this.awaiting.size === 0
+    );
+  }
+
   /** Sleeps until an event, a retry, a requeue or the unschedulable fallback timer; false means a timer fired. */
   private async waitForWork(): Promise<boolean> {
     const waits = [this.record.phase === 'Unschedulable' ? this.timings.unschedulableRetryMs : undefined, this.requeueMs].filter(
@@ -203,6 +231,8 @@ export class VolumeManager {
       return;
     }
     this.lastRv = view.resourceVersion ?? this.lastRv;
+    // MetaSync's Reconcile only marks the row dirty, which the watcher does on every event too.
+    this.hasPlugins = !!view.plugins?.some((p) => p !== 'MetaSync');
     if (view.deleting) return this.handleDeletion(view);
     if (view.plugins?.length && !(await this.runPlugins(view.plugins))) return;
     if (view.stopReconcile) return;

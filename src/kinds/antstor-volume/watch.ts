@@ -3,12 +3,14 @@
  * the workflow loads the object itself). When capacity may have appeared, the unschedulable volumes are told to
  * try again. The bind's own watch event wakes nobody (watcher/own-writes.ts).
  */
-import { Finalizers } from '../../api/constants.js';
+import { Finalizers, Labels } from '../../api/constants.js';
 import { volumeTotalBytes } from '../../api/objects.js';
 import type { AntstorVolume } from '../../api/types.js';
-import { retryPlacementSignal, SA_PHASE, SA_VOLUME, volumeEventSignal, volumeWorkflowId, type ObjectEvent, type VolumeWorkflowInput } from '../../workflows/messages.js';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { poolWorkflowId, releaseSignal, retryPlacementSignal, volumeEventSignal, volumeStartOptions, volumeWorkflowId, type ObjectEvent, type VolumeWorkflowInput } from '../../workflows/messages.js';
 import type { WatchContext } from '../kind.js';
 import { wakePool } from '../storage-pool/watch.js';
+import { PlacerFeed } from './placer-feed.js';
 
 /** What a volume's workflow acts on: everything but status and the API server's own bookkeeping. */
 function volumeWakeKey(v: AntstorVolume): string {
@@ -16,7 +18,25 @@ function volumeWakeKey(v: AntstorVolume): string {
   return JSON.stringify([v.spec, m.labels, m.annotations, m.finalizers, m.deletionTimestamp, m.uid]);
 }
 
+/**
+ * A volume the placer can take: unbound, not being deleted, never reported on (a volume with a status.msg from an
+ * earlier placement attempt has a workflow that owns it), and not told to stop.
+ */
+function newPending(v: AntstorVolume): boolean {
+  return !v.spec?.targetNodeId && !v.metadata.deletionTimestamp && !v.status?.msg && !v.spec?.stopReconcile;
+}
+
+function bindingComplete(v: AntstorVolume): boolean {
+  const t = v.spec?.targetNodeId;
+  return !!t && v.metadata.labels?.[Labels.TargetNodeId] === t && !!v.metadata.finalizers?.includes(Finalizers.InState);
+}
+
+const created = (v: AntstorVolume): number => Date.parse(v.metadata.creationTimestamp ?? '') || 0;
+
 export function watchVolumes(ctx: WatchContext): void {
+  const feed = ctx.opts.placer ? new PlacerFeed(ctx.client, ctx.opts, ctx.namespace, ctx.log) : undefined;
+  const since = Date.now();
+  if (feed) ctx.onStop(() => feed.close());
   ctx.on<AntstorVolume>('volume', (e) => {
     const v = e.obj;
     const name = v.metadata.name!;
@@ -32,7 +52,20 @@ export function watchVolumes(ctx: WatchContext): void {
     // background lane: its workflow only checks that nothing changed, and a new volume must not queue behind it.
     const placed = e.type === 'add' && !!v.spec?.targetNodeId && !v.metadata.deletionTimestamp && !!v.metadata.finalizers?.includes(Finalizers.InState);
     const ev: ObjectEvent = { resourceVersion: rv, ...(e.type === 'delete' ? { deleted: true } : {}) };
-    ctx.enqueue(`volume/${name}/${uid}`, () => signalVolume(ctx, name, uid, ev), { background: placed });
+    // v0.8.0: a placed volume that existed before this controller started has nothing to do (its run parked when
+    // it was bound); its pool's ledger is checked against the API server when the pool is first seen (resync).
+    if (feed && placed && bindingComplete(v) && created(v) < since) {
+      if (ctx.opts.metasync) ctx.metasyncDirty('AntstorVolume', name);
+      return;
+    }
+    if (feed && e.type !== 'delete' && newPending(v)) {
+      // v0.8.0: admitted in a batch by the placer, which starts the volume's workflow once it is bound.
+      const ref = { namespace: ctx.namespace, name, uid };
+      ctx.enqueue(`volume/${name}/${uid}`, async () => feed.add(ref));
+      if (ctx.opts.metasync) ctx.metasyncDirty('AntstorVolume', name);
+      return;
+    }
+    ctx.enqueue(`volume/${name}/${uid}`, () => signalVolume(ctx, name, uid, ev, v.spec?.targetNodeId), { background: placed });
     if (e.type === 'delete' && ctx.opts.metasync) ctx.metasyncDirty('AntstorVolume', name);
     if (e.type === 'delete' && v.spec?.targetNodeId) {
       ctx.capacityChanged(`volume ${name} released ${v.spec.targetNodeId}`);
@@ -57,11 +90,27 @@ export function watchVolumes(ctx: WatchContext): void {
   });
 }
 
-async function signalVolume(ctx: WatchContext, name: string, uid: string, ev: ObjectEvent): Promise<void> {
+async function signalVolume(ctx: WatchContext, name: string, uid: string, ev: ObjectEvent, pool?: string): Promise<void> {
   const wf = ctx.client.workflow;
   const ref = { namespace: ctx.namespace, name, uid };
   const id = volumeWorkflowId(ref);
-  if (ev.deleted) return ctx.signalIfRunning(() => wf.getHandle(id).signal(volumeEventSignal, ev));
+  if (ev.deleted) {
+    let running = true;
+    await ctx.signalIfRunning(() =>
+      wf
+        .getHandle(id)
+        .signal(volumeEventSignal, ev)
+        .catch((e) => {
+          if (e instanceof WorkflowNotFoundError) running = false;
+          throw e;
+        }),
+    );
+    // v0.8.0: a parked run (bound, idle, ended) is not there to release the volume's bytes: the watcher does.
+    if (!running && pool) await ctx.client.workflow.getHandle(poolWorkflowId({ namespace: ctx.namespace, name: pool })).signal(releaseSignal, { uid }).catch((e) => {
+      if (!(e instanceof WorkflowNotFoundError)) throw e;
+    });
+    return;
+  }
   // The binding the workflow wrote itself (checked here, not on receipt: by now the bind's response has been
   // seen): the workflow would ignore it, so no workflow task; MetaSync mirrors the row.
   const own = ctx.opts.statusOnlyWakes ? undefined : ctx.opts.ownWrites;
@@ -73,22 +122,7 @@ async function signalVolume(ctx: WatchContext, name: string, uid: string, ev: Ob
     }
   }
   const input: VolumeWorkflowInput = { ref, timings: ctx.opts.timings };
-  await wf.signalWithStart('volumeWorkflow', {
-    workflowId: id,
-    taskQueue: ctx.opts.taskQueue,
-    args: [input],
-    signal: volumeEventSignal,
-    signalArgs: [ev],
-    staticSummary: `AntstorVolume ${ref.namespace}/${ref.name}: placement and lifecycle`,
-    ...(ctx.opts.timings.useSearchAttributes === false
-      ? {}
-      : {
-          typedSearchAttributes: [
-            { key: SA_VOLUME, value: `${ref.namespace}/${ref.name}` },
-            { key: SA_PHASE, value: 'Pending' },
-          ],
-        }),
-  });
+  await wf.signalWithStart('volumeWorkflow', { ...volumeStartOptions(ctx.opts, input), signal: volumeEventSignal, signalArgs: [ev] });
   ctx.signalled();
 }
 

@@ -6,7 +6,19 @@
  * handler is registered (signals waiting at the first activation are delivered inside `setHandler`).
  */
 import { continueAsNew, patched, setHandler } from '@temporalio/workflow';
-import { placementQuery, reserveReplySignal, retryPlacementSignal, volumeEventSignal, type PlacementRecord, type VolumeWorkflowInput } from '../../workflows/messages.js';
+import {
+  placementQuery,
+  placerQuery,
+  placeVolumesSignal,
+  reserveRepliesSignal,
+  reserveReplySignal,
+  retryPlacementSignal,
+  volumeEventSignal,
+  type PlacementRecord,
+  type PlacerWorkflowInput,
+  type VolumeWorkflowInput,
+} from '../../workflows/messages.js';
+import { PlacerManager } from './placer-manager.js';
 import { VolumeManager } from './volume-manager.js';
 
 export const VOLUME_PATCHES = {
@@ -16,13 +28,19 @@ export const VOLUME_PATCHES = {
   v050: 'volume-v0.5.0',
   /** v0.6.0: one ledger request, then probes of the pool decide whether to wait, ask again or give up. */
   v060: 'volume-v0.6.0',
+  /**
+   * v0.8.0: a run the placer started with its placement skips the first read, and a bound volume with nothing to
+   * wait for (no plugins, no requeue) ends its run — parked, not resident; its next event starts a new run.
+   */
+  v080: 'volume-v0.8.0',
 } as const;
 
 export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<PlacementRecord> {
   const v040 = patched(VOLUME_PATCHES.v040);
   const v050 = patched(VOLUME_PATCHES.v050);
   const v060 = patched(VOLUME_PATCHES.v060);
-  const volume = new VolumeManager(input, { boundedLedgerWait: v040, localActivities: v040, strayGrants: v050, patientLedgerWait: v060 });
+  const v080 = patched(VOLUME_PATCHES.v080);
+  const volume = new VolumeManager(input, { boundedLedgerWait: v040, localActivities: v040, strayGrants: v050, patientLedgerWait: v060, parkWhenBound: v080 });
   setHandler(volumeEventSignal, (e) => volume.onEvent(e));
   setHandler(retryPlacementSignal, () => volume.onRetry());
   setHandler(placementQuery, () => volume.record);
@@ -30,4 +48,17 @@ export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<Placem
   const out = await volume.run();
   if ('continueAsNew' in out) return continueAsNew<typeof volumeWorkflow>(out.continueAsNew);
   return out.done;
+}
+
+/**
+ * PlacerWorkflow (v0.8.0): one per namespace; admits new volumes in batches and starts each bound volume's
+ * workflow with its placement (PlacerManager).
+ */
+export async function placerWorkflow(input: PlacerWorkflowInput): Promise<void> {
+  const placer = new PlacerManager(input);
+  setHandler(placeVolumesSignal, ({ volumes }) => placer.onPlace(volumes));
+  setHandler(reserveRepliesSignal, ({ replies }) => placer.onReplies(replies));
+  setHandler(placerQuery, (volume) => placer.view(volume));
+  const next = await placer.run();
+  await continueAsNew<typeof placerWorkflow>(next);
 }

@@ -9,6 +9,8 @@ import {
   poolStartOptions,
   poolWorkflowId,
   releaseSignal,
+  isPlacerWorkflowId,
+  reserveRepliesSignal,
   reserveReplySignal,
   reserveRequestSignal,
   type LedgerProbe,
@@ -32,15 +34,31 @@ export function reserveRequestFor(d: ActivityDeps, vol: AntstorVolume, poolNode:
   };
 }
 
-/** Tells a pool's ledger to release a volume; no open ledger means nothing is held. */
-export async function releaseFromLedger(d: ActivityDeps, pool: ObjectRef, uid: string): Promise<boolean> {
+/**
+ * Tells a pool's ledger to release a volume (only the grant of `requestId` when given); no open ledger means
+ * nothing is held.
+ */
+export async function releaseFromLedger(d: ActivityDeps, pool: ObjectRef, uid: string, requestId?: string): Promise<boolean> {
   try {
-    await d.temporal.workflow.getHandle(poolWorkflowId(pool)).signal(releaseSignal, { uid });
+    await d.temporal.workflow.getHandle(poolWorkflowId(pool)).signal(releaseSignal, requestId ? { uid, requestId } : { uid });
     return true;
   } catch (e) {
     if (e instanceof WorkflowNotFoundError) return false;
     throw e;
   }
+}
+
+/**
+ * A grant answered to a volume workflow that has ended: released unless the API server shows the volume bound to
+ * that pool (then the grant is its binding). The volume is named by its workflow id (volume/<ns>/<name>/<uid>).
+ */
+async function releaseUnclaimedGrant(d: ActivityDeps, workflowId: string, msg: ReserveReplyMsg): Promise<void> {
+  const [kind, namespace, name, uid] = workflowId.split('/');
+  if (kind !== 'volume' || !namespace || !name || !uid) return;
+  const v = await d.kube.getVolume(namespace, name);
+  if (v && v.metadata.uid === uid && v.spec?.targetNodeId === msg.pool) return;
+  d.assumed?.forget(uid, msg.pool);
+  await releaseFromLedger(d, { namespace, name: msg.pool }, uid, msg.requestId);
 }
 
 /** protobuf Timestamp → epoch ms. */
@@ -100,16 +118,30 @@ export function ledgerActivities(d: ActivityDeps) {
     async ledgerReplies({ replies }: { replies: { workflowId: string; msg: ReserveReplyMsg }[] }): Promise<void> {
       // A refused request holds nothing on that pool: stop counting it there (request ids are `<uid>/<n>`).
       for (const { msg } of replies) if (!msg.result.accepted) d.assumed?.forget(msg.requestId.split('/')[0]!, msg.pool);
-      await Promise.all(
-        replies.map(({ workflowId, msg }) =>
+      const ignoreGone = (e: unknown) => {
+        if (!(e instanceof WorkflowNotFoundError)) throw e;
+      };
+      // The placer gets its answers in one signal per pool task; a volume's workflow one signal each.
+      const toPlacer = new Map<string, ReserveReplyMsg[]>();
+      const single: typeof replies = [];
+      for (const r of replies) {
+        if (isPlacerWorkflowId(r.workflowId)) toPlacer.set(r.workflowId, [...(toPlacer.get(r.workflowId) ?? []), r.msg]);
+        else single.push(r);
+      }
+      await Promise.all([
+        ...single.map(({ workflowId, msg }) =>
           d.temporal.workflow
             .getHandle(workflowId)
             .signal(reserveReplySignal, msg)
-            .catch((e) => {
-              if (!(e instanceof WorkflowNotFoundError)) throw e;
+            .catch(async (e) => {
+              ignoreGone(e);
+              // v0.8.0: the volume's run ended (parked, bound elsewhere) before this grant came: nobody will give it
+              // back, so the pool's own activity does — unless it is the volume's very binding (a late duplicate).
+              if (msg.result.accepted) await releaseUnclaimedGrant(d, workflowId, msg);
             }),
         ),
-      );
+        ...[...toPlacer].map(([workflowId, msgs]) => d.temporal.workflow.getHandle(workflowId).signal(reserveRepliesSignal, { replies: msgs }).catch(ignoreGone)),
+      ]);
     },
 
     async ledgerRelease({ pool, uid }: { pool: ObjectRef; uid: string }): Promise<boolean> {

@@ -80,6 +80,8 @@ export class PoolManager {
   private reconciling = false;
   private reconcileAgain = false;
   private nudge = false;
+  /** A controller (re)started: compare the ledger with the API server at the next load (see ObjectEvent.resync). */
+  private driftDue = false;
 
   constructor(
     input: PoolWorkflowInput,
@@ -96,24 +98,28 @@ export class PoolManager {
 
   onPoolEvent(e: ObjectEvent): void {
     this.dirty = true;
+    if (e.resync) this.driftDue = true;
     if (e.deleted) this.gone = true;
   }
 
   onReserveRequest(m: ReserveRequestMsg): void {
     // Decide at once on a fresh view; a pending reload (dirty) means the view may be stale, so the request waits.
     if (this.flags.admissionInHandler && this.view && !this.dirty && !this.gone && !this.draining) {
-      this.reply(m, reserve(this.ledger, this.view.info, this.policy(this.view), m.req, Date.now()));
+      this.reply(m, reserve(this.ledger, this.view.info, this.policy(this.view), m.req, Date.now(), m.requestId));
       this.describe();
       return;
     }
     this.queue.push(m);
   }
 
-  onRelease(uid: string): void {
+  onRelease(uid: string, requestId?: string): void {
     if (this.flags.releaseDropsQueued) {
-      for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.req.uid === uid) this.queue.splice(i, 1);
+      for (let i = this.queue.length - 1; i >= 0; i--) {
+        const q = this.queue[i]!;
+        if (q.req.uid === uid && (requestId === undefined || q.requestId === requestId)) this.queue.splice(i, 1);
+      }
     }
-    release(this.ledger, uid);
+    release(this.ledger, uid, requestId);
     this.describe();
   }
 
@@ -178,6 +184,10 @@ export class PoolManager {
     if (!view.info.exists) this.gone = true;
     if (view.info.exists && !this.adopted) {
       this.adopted = true;
+      this.driftDue = false;
+      await this.checkDrift();
+    } else if (view.info.exists && this.driftDue) {
+      this.driftDue = false;
       await this.checkDrift();
     }
     this.describe();
@@ -198,7 +208,7 @@ export class PoolManager {
     const v = this.view;
     for (const m of this.queue.splice(0)) {
       const result: ReserveResult =
-        this.gone || !v ? { accepted: false, reason: 'PoolUnschedulable', freeBytes: 0 } : reserve(this.ledger, v.info, this.policy(v), m.req, Date.now());
+        this.gone || !v ? { accepted: false, reason: 'PoolUnschedulable', freeBytes: 0 } : reserve(this.ledger, v.info, this.policy(v), m.req, Date.now(), m.requestId);
       this.reply(m, result);
     }
     this.describe();

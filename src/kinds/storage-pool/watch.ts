@@ -46,7 +46,7 @@ export function watchPools(ctx: WatchContext): void {
   ctx.on<StoragePool>('pool', (e) => {
     const name = e.obj.metadata.name!;
     const rv = e.obj.metadata.resourceVersion ?? '';
-    signalPool(ctx, name, { resourceVersion: rv, ...(e.type === 'delete' ? { deleted: true } : {}) });
+    signalPool(ctx, name, { resourceVersion: rv, ...(e.type === 'delete' ? { deleted: true } : {}), ...(e.type === 'add' ? { resync: true } : {}) });
     // Only a pool that is ready can take a waiting volume: a pool turning unknown, offline or locked wakes nobody
     // (with hundreds of pools losing their heartbeat at once, that herd cost more than the placements).
     const ready = e.type !== 'delete' && e.obj.status?.status === 'ready';

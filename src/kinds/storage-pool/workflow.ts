@@ -6,7 +6,7 @@
  * that arrived before the workflow's first activation are delivered inside `setHandler`.
  */
 import { continueAsNew, patched, setHandler } from '@temporalio/workflow';
-import { ledgerQuery, poolEventSignal, releaseSignal, reserveRequestSignal, type PoolWorkflowInput } from '../../workflows/messages.js';
+import { ledgerQuery, poolEventSignal, releaseSignal, reserveRequestSignal, reserveRequestsSignal, type PoolWorkflowInput } from '../../workflows/messages.js';
 import { PoolManager } from './pool-manager.js';
 
 /** Patch ids, in the order they were introduced. */
@@ -29,7 +29,11 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
   const pool = new PoolManager(input, { admissionInHandler, drainOnContinueAsNew: v040, releaseDropsQueued: v040, minLocalForReservations: v040, repliesByActivity: v060 });
   setHandler(poolEventSignal, (e) => pool.onPoolEvent(e));
   setHandler(reserveRequestSignal, (m) => pool.onReserveRequest(m));
-  setHandler(releaseSignal, ({ uid }) => pool.onRelease(uid));
+  // v0.8.0: the placer's batch (a new handler, no new command: histories without it replay unchanged).
+  setHandler(reserveRequestsSignal, ({ requests }) => {
+    for (const m of requests) pool.onReserveRequest(m);
+  });
+  setHandler(releaseSignal, ({ uid, requestId }) => pool.onRelease(uid, requestId));
   setHandler(ledgerQuery, () => pool.ledgerView());
   const next = await pool.run();
   if (next) await continueAsNew<typeof poolWorkflow>(next);
