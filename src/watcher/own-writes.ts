@@ -7,7 +7,7 @@
  * the oldest entries go first.
  */
 export class OwnWrites {
-  private readonly rvByUid = new Map<string, string>();
+  private readonly rvByUid = new Map<string, { rv: string; key?: string }>();
   private readonly inFlight = new Map<string, { done: Promise<void>; settle: () => void; n: number }>();
 
   constructor(private readonly max = 20_000) {}
@@ -36,11 +36,15 @@ export class OwnWrites {
     cur.settle();
   }
 
-  /** The workflow of volume `uid` wrote it and saw resourceVersion `rv` come back. */
-  note(uid: string, rv: string | undefined): void {
+  /**
+   * The workflow of volume `uid` wrote it and saw resourceVersion `rv` come back. `key`: what of the object a
+   * workflow acts on, as written (an event that shows the same, at a later version, changed only what no workflow
+   * acts on — the informer may deliver our write and a status write after it as one update, e.g. after a re-list).
+   */
+  note(uid: string, rv: string | undefined, key?: string): void {
     if (!rv) return;
     this.rvByUid.delete(uid); // re-insert: newest last
-    this.rvByUid.set(uid, rv);
+    this.rvByUid.set(uid, { rv, ...(key !== undefined ? { key } : {}) });
     if (this.rvByUid.size > this.max) this.rvByUid.delete(this.rvByUid.keys().next().value!);
   }
 
@@ -53,10 +57,13 @@ export class OwnWrites {
     clearTimeout(t);
   }
 
-  /** Is this event exactly our own write? (Forgets it: a later event at another version is someone else's.) */
-  consume(uid: string, rv: string | undefined): boolean {
+  /**
+   * Is this event our own write — exactly its version, or (given `key`) a later version that shows what a workflow
+   * acts on exactly as we wrote it? (Forgets it: a later event is someone else's.)
+   */
+  consume(uid: string, rv: string | undefined, key?: string): boolean {
     const mine = this.rvByUid.get(uid);
-    if (mine === undefined || mine !== rv) return false;
+    if (mine === undefined || (mine.rv !== rv && (key === undefined || mine.key !== key))) return false;
     this.rvByUid.delete(uid);
     return true;
   }

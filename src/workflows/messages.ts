@@ -327,6 +327,8 @@ export interface PlacerWorkflowInput {
   strays?: { uid: string; pool: string; requestId: string }[];
   /** Answers that arrived but were not taken yet. */
   replies?: ReserveReplyMsg[];
+  /** Volumes to hand to their own workflows (after releasing a silent pool's request, when given). */
+  handOff?: { ref: VolumeRef; release?: { pool: string; requestId: string } }[];
 }
 
 /** The watcher hands new, unbound volumes to the placer in batches. */

@@ -51,4 +51,15 @@ describe('watcher: own writes (events the workflow already knows)', () => {
     await w.settled('u2', 10_000);
     await w.settled('nobody');
   });
+
+  it('an event at a later version that shows what workflows act on exactly as we wrote it is ours (our write and a status write, delivered as one update)', () => {
+    const w = new OwnWrites();
+    w.note('u1', '10', 'K-bound');
+    assert.equal(w.consume('u1', '12', 'K-other'), false, 'someone changed a field a workflow acts on');
+    w.note('u1', '10', 'K-bound');
+    assert.equal(w.consume('u1', '12', 'K-bound'), true, 'only status changed since our write');
+    assert.equal(w.consume('u1', '13', 'K-bound'), false, 'forgotten once consumed');
+    w.note('u2', '20');
+    assert.equal(w.consume('u2', '21', 'K'), false, 'without a noted key only the exact version matches');
+  });
 });

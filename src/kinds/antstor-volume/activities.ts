@@ -4,6 +4,7 @@ import type { AntstorVolume } from '../../api/types.js';
 import { summarizeDecision, type DecisionSummary } from '../../scheduler/chain.js';
 import type { VolumeRef, VolumeView } from '../../workflows/messages.js';
 import { releaseFromLedger } from '../storage-pool/ledger-activities.js';
+import { volumeWakeKey } from './wake-key.js';
 import { activityInfo } from '@temporalio/activity';
 import { observeBindLatency, recordPlacement } from '../../metrics/registry.js';
 import type { ActivityDeps } from '../../activities/deps.js';
@@ -189,7 +190,7 @@ export async function bindVolume(d: ActivityDeps, ref: VolumeRef, pool: string, 
     res = await d.kube.updateVolume(ref.namespace, ref.name, mutate, 5, cached);
     // The workflow records this version and ignores its watch event: the watcher need not send it (one
     // workflow task fewer).
-    if (res.obj && res.changed && newlyBound && res.obj.metadata.uid === ref.uid) d.ownWrites?.note(ref.uid, res.obj.metadata.resourceVersion);
+    if (res.obj && res.changed && newlyBound && res.obj.metadata.uid === ref.uid) d.ownWrites?.note(ref.uid, res.obj.metadata.resourceVersion, volumeWakeKey(res.obj));
   } finally {
     d.ownWrites?.end(ref.uid);
   }

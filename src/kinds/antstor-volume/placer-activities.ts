@@ -1,5 +1,5 @@
 /**
- * The placer's local activities (v0.8.0, batched admission): one filter pass over a whole batch of new volumes,
+ * The placer's activities (v0.8.0, batched admission): one filter pass over a whole batch of new volumes,
  * one reservation signal per pool for the batch, the bindings written 16 at a time, and each bound volume's
  * workflow started with its placement record. Everything the placer cannot finish on this fast path (a deleted,
  * already bound, unschedulable or plugin-governed volume, a silent pool) is handed to the volume's own workflow,

@@ -11,21 +11,28 @@
  * passes, or waiting on a pool that stays silent — is handed to the volume's own workflow, which runs the full
  * path (reports, retries, waits on busy pools).
  *
- * Every handler only records; the main loop does the work, one step at a time, so the state a handler sees is
- * always whole (signals buffered before the first activation are delivered inside `setHandler`).
+ * Every handler only records; the main loop decides what to do next and starts it. The work itself — a filter
+ * pass over a batch, the requests, the bindings, the hand-offs — runs as ordinary activities, several at once, so
+ * each workflow task is short: the server fails a workflow task that stays open while more than ~100 signals
+ * (pools' answers, new volumes) queue up behind it, which redid long local-activity steps (seen: every binding of
+ * a batch written three times under W1).
  */
-import { allHandlersFinished, condition, proxyLocalActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, log, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { placerActivities } from './placer-activities.js';
 import type { PlacerItem, PlacerView, PlacerWorkflowInput, ReserveReplyMsg, Timings, VolumeRef } from '../../workflows/messages.js';
 
 type Acts = ReturnType<typeof placerActivities>;
 
-const local = proxyLocalActivities<Acts>({ startToCloseTimeout: '60s', retry: { initialInterval: '200ms', maximumInterval: '10s' } });
+const acts = proxyActivities<Acts>({ startToCloseTimeout: '2m', retry: { initialInterval: '200ms', maximumInterval: '10s' } });
 
-/** At most this many volumes per filter pass, request round or bind round (the rest wait for the next step). */
+/** At most this many volumes per filter pass, request round or bind round (the rest wait for the next). */
 export const PLACER_BATCH = 250;
 /** How long a handed-off volume is not taken back (its own workflow reports within a minute). */
 export const HANDED_OFF_MEMORY_MS = 30 * 60_000;
+/** Bind rounds at once (each writes 16 bindings at a time). */
+const BIND_ROUNDS = 2;
+
+type Stray = { uid: string; pool: string; requestId: string };
 
 export class PlacerManager {
   private readonly namespace: string;
@@ -35,14 +42,26 @@ export class PlacerManager {
   private readonly toDecide: string[] = [];
   private readonly replies: ReserveReplyMsg[] = [];
   /** Grants nobody waits for, given back once their volume has left the placer (carried across continue-as-new). */
-  private strays: { uid: string; pool: string; requestId: string }[];
-  private placed = 0;
-  private handedOff = 0;
+  private strays: Stray[];
   /**
    * Volumes handed to their own workflows (uid → when): the watcher may send one again while its workflow is still
    * placing it (its status.msg is empty until it reports), and two requesters of one volume must not race.
    */
   private readonly handed: Record<string, number>;
+  // Work decided here, waiting for its activity:
+  private readonly toAsk: PlacerItem[] = [];
+  private readonly toBind: { it: PlacerItem; pool: string; requestId: string }[] = [];
+  private readonly toHandOff: { it: PlacerItem; release?: { pool: string; requestId: string } }[] = [];
+  // ...and running: uids in a filter pass or a bind round (their answers wait), and how many activities run.
+  private readonly deciding = new Set<string>();
+  private readonly binding = new Set<string>();
+  private decideRunning = false;
+  private askRunning = false;
+  private bindRounds = 0;
+  private handOffRunning = false;
+  private strayRunning = false;
+  private placed = 0;
+  private handedOff = 0;
 
   constructor(input: PlacerWorkflowInput) {
     this.namespace = input.namespace;
@@ -53,6 +72,11 @@ export class PlacerManager {
     for (const it of input.items ?? []) {
       this.items.set(it.ref.uid, it);
       if (!it.asked) this.toDecide.push(it.ref.uid);
+    }
+    for (const h of input.handOff ?? []) {
+      const it: PlacerItem = { ref: h.ref, passes: 0, refused: {}, attempts: [], candidates: [], requests: 0 };
+      this.items.set(h.ref.uid, it);
+      this.toHandOff.push({ it, ...(h.release ? { release: h.release } : {}) });
     }
   }
 
@@ -79,29 +103,46 @@ export class PlacerManager {
 
   // ---- main loop ----
 
+  private running(): boolean {
+    return this.decideRunning || this.askRunning || this.bindRounds > 0 || this.handOffRunning || this.strayRunning;
+  }
+
+  /** Something can be started now. */
+  private startable(): boolean {
+    return (
+      this.replies.length > 0 ||
+      (this.toDecide.length > 0 && !this.decideRunning) ||
+      (this.toAsk.length > 0 && !this.askRunning) ||
+      (this.toBind.length > 0 && this.bindRounds < BIND_ROUNDS) ||
+      (this.toHandOff.length > 0 && !this.handOffRunning) ||
+      (!this.strayRunning && this.strays.some((x) => !this.items.has(x.uid)))
+    );
+  }
+
   /** Runs until continue-as-new is due; returns the next run's input (items in flight travel in it). */
   async run(): Promise<PlacerWorkflowInput> {
     for (;;) {
       const silenceAt = this.nextSilence();
-      const wake = () =>
-        this.toDecide.length > 0 || this.replies.length > 0 || this.strays.some((x) => !this.items.has(x.uid)) || workflowInfo().continueAsNewSuggested;
+      const wake = () => this.startable() || workflowInfo().continueAsNewSuggested;
       if (silenceAt === undefined) await condition(wake);
       else await condition(wake, Math.max(1, silenceAt - Date.now()), { summary: 'a pool that has not answered the placer' });
-      // Everything in flight travels in the next run's input: the items (with the requests they wait on), answers
-      // not yet taken, stray grants and the hand-off memory. (Under load answers keep coming: waiting for a lull
-      // would put continue-as-new off for ever.)
       if (workflowInfo().continueAsNewSuggested) {
-        await condition(allHandlersFinished);
+        // Let what runs finish (nothing new starts), then everything in flight travels in the next run's input:
+        // the items (with the requests they wait on), answers not yet taken, stray grants, the hand-off memory.
+        await condition(() => !this.running() && allHandlersFinished());
+        this.takeReplies(); // answers become binds, asks and hand-offs, carried as item state or re-derived below
+        for (const b of this.toBind) b.it.grant = { pool: b.pool, requestId: b.requestId };
+        for (const it of this.toAsk) it.asked = undefined; // asked again (a fresh filter pass) in the next run
         return {
           namespace: this.namespace,
           timings: this.timings,
-          items: [...this.items.values()],
+          items: [...this.items.values()].filter((it) => !this.toHandOff.some((h) => h.it === it)),
           handed: this.handed,
           strays: this.strays,
-          ...(this.replies.length ? { replies: this.replies.splice(0) } : {}),
+          handOff: this.toHandOff.map(({ it, release }) => ({ ref: it.ref, ...(release ? { release } : {}) })),
         };
       }
-      await this.step();
+      this.step();
       this.describe();
     }
   }
@@ -116,65 +157,77 @@ export class PlacerManager {
     return at === undefined ? undefined : at + this.silenceMs();
   }
 
-  /** Answers, then silences, then filter passes, then requests, then bindings and hand-offs. */
-  private async step(): Promise<void> {
-    const ask: PlacerItem[] = [];
-    const bind: { it: PlacerItem; pool: string; requestId: string }[] = [];
-    const handOff: { it: PlacerItem; release?: { pool: string; requestId: string } }[] = [];
+  /** Takes the answers: grants become bindings, refusals the next candidate, a new pass, or a hand-off. */
+  private takeReplies(): void {
     const rounds = this.timings.placementRounds;
-    const binding = new Set<string>();
-
     for (const r of this.replies.splice(0)) {
       const uid = r.requestId.split('/')[0]!;
       const it = this.items.get(uid);
-      if (!it || binding.has(uid)) {
-        // A grant nobody waits for holds bytes: given back once nothing here can bind with it (see below).
+      if (!it || this.binding.has(uid) || this.toBind.some((b) => b.it === it) || this.toHandOff.some((h) => h.it === it)) {
+        // A grant nobody waits for holds bytes: given back once nothing here can bind with it.
         if (r.result.accepted) this.strays.push({ uid, pool: r.pool, requestId: r.requestId });
         continue;
       }
       if (!(it.asked?.requestId === r.requestId && it.asked.pool === r.pool)) {
-        // The answer to a request whose local activity ran in a workflow task that was then lost (its worker died):
-        // the task was redone from the last one recorded, so this request is not in the item's record. A grant is
-        // as good as the one asked for now — bind with it (that other answer, when it comes, is a stray); a refusal
-        // says nothing the current request will not.
+        // An answer to a request this item no longer waits on (an activity retried after its signals went out, or a
+        // run that continued as new): a grant is as good as the one asked for now — bind with it (that other
+        // answer, when it comes, is a stray); a refusal says nothing the current request will not.
         if (!r.result.accepted) continue;
       }
       it.asked = undefined;
       it.attempts.push({ pool: r.pool, accepted: r.result.accepted, ...(r.result.reason ? { reason: r.result.reason } : {}) });
       if (it.attempts.length > 20) it.attempts.splice(0, it.attempts.length - 20);
-      if (r.result.accepted && !it.decision) {
-        // Granted before its filter pass is on record (that pass was in the lost task): the pass runs again below,
-        // for the binding's audit trail, and the volume binds with this grant.
+      if (r.result.accepted && (!it.decision || this.deciding.has(uid))) {
+        // Granted before its filter pass is on record: the pass runs (again), for the binding's audit trail, and the
+        // volume binds with this grant.
         it.grant = { pool: r.pool, requestId: r.requestId };
-        if (!this.toDecide.includes(uid)) this.toDecide.push(uid);
+        if (!this.deciding.has(uid) && !this.toDecide.includes(uid)) this.toDecide.push(uid);
         continue;
       }
       if (r.result.accepted) {
-        bind.push({ it, pool: r.pool, requestId: r.requestId });
-        binding.add(uid);
+        this.toBind.push({ it, pool: r.pool, requestId: r.requestId });
         continue;
       }
       it.refused[r.pool] = r.result.reason ?? 'Refused';
       it.candidates = it.candidates.filter((c) => c.pool !== r.pool && !it.refused[c.pool]);
-      if (it.candidates.length) ask.push(it);
+      if (it.candidates.length) this.toAsk.push(it);
       else if (it.passes < rounds) this.toDecide.push(uid);
-      else handOff.push({ it });
+      else this.toHandOff.push({ it });
     }
+  }
 
-    // A pool that stays silent: the volume's own workflow waits on it patiently, reports it, or gives up on it.
+  /** Takes what arrived and starts every kind of work that is waiting and not already running. */
+  private step(): void {
+    this.takeReplies();
     const now = Date.now();
     // A volume handed off long ago has reported (status.msg) or is bound by now: the watcher routes it there.
     for (const [uid, at] of Object.entries(this.handed)) if (now - at > HANDED_OFF_MEMORY_MS) delete this.handed[uid];
+    // A pool that stays silent: the volume's own workflow waits on it patiently, reports it, or gives up on it.
     for (const it of this.items.values()) {
       if (it.asked && now - it.asked.at >= this.silenceMs()) {
-        handOff.push({ it, release: { pool: it.asked.pool, requestId: it.asked.requestId } });
+        this.toHandOff.push({ it, release: { pool: it.asked.pool, requestId: it.asked.requestId } });
         it.asked = undefined;
       }
     }
+    if (this.toDecide.length && !this.decideRunning) this.start('filter pass', () => this.decide());
+    if (this.toAsk.length && !this.askRunning) this.start('requests', () => this.ask());
+    while (this.toBind.length && this.bindRounds < BIND_ROUNDS) this.start('bindings', () => this.bind());
+    if (this.toHandOff.length && !this.handOffRunning) this.start('hand-offs', () => this.handOff());
+    if (!this.strayRunning && this.strays.some((x) => !this.items.has(x.uid))) this.start('stray grants', () => this.releaseStrays());
+  }
 
-    const decide = this.takeToDecide(binding);
-    if (decide.length) {
-      const out = await local.placerDecide({ items: decide.map((it) => ({ ref: it.ref, refused: it.refused })) });
+  /** Runs one piece of work beside the main loop (an activity retried by Temporal; a bug is logged, not lost). */
+  private start(what: string, fn: () => Promise<void>): void {
+    fn().catch((e) => log.error(`placer ${what} failed`, { error: (e as Error)?.message }));
+  }
+
+  private async decide(): Promise<void> {
+    const batch = this.takeToDecide();
+    if (!batch.length) return;
+    this.decideRunning = true;
+    for (const it of batch) this.deciding.add(it.ref.uid);
+    try {
+      const out = await acts.placerDecide({ items: batch.map((it) => ({ ref: it.ref, refused: it.refused })) });
       for (const o of out) {
         const it = this.items.get(o.uid);
         if (!it) continue;
@@ -184,72 +237,101 @@ export class PlacerManager {
         // A grant this volume will not bind with is a stray (given back once the volume has left).
         if (grant && o.outcome !== 'place') this.strays.push({ uid: o.uid, ...grant });
         if (o.outcome === 'gone') this.items.delete(o.uid);
-        else if (o.outcome === 'handoff') handOff.push({ it });
-        else if (grant) {
-          it.decision = o.decision;
-          bind.push({ it, pool: grant.pool, requestId: grant.requestId });
-          binding.add(o.uid);
-        } else {
+        else if (o.outcome === 'handoff') this.toHandOff.push({ it });
+        else {
           it.decision = o.decision;
           it.candidates = o.decision.candidates.map((c) => ({ pool: c.pool, scores: c.scores }));
-          ask.push(it);
+          if (grant) this.toBind.push({ it, pool: grant.pool, requestId: grant.requestId });
+          else this.toAsk.push(it);
         }
       }
+    } finally {
+      for (const it of batch) this.deciding.delete(it.ref.uid);
+      this.decideRunning = false;
     }
+  }
 
-    if (ask.length) {
+  private async ask(): Promise<void> {
+    const batch = this.toAsk.splice(0, PLACER_BATCH).filter((it) => this.items.has(it.ref.uid) && it.candidates.length);
+    if (!batch.length) return;
+    this.askRunning = true;
+    try {
       const at = Date.now();
-      for (const it of ask) it.asked = { requestId: `${it.ref.uid}/p${++it.requests}`, pool: it.candidates[0]!.pool, at };
-      const { gone } = await local.placerAsk({
+      for (const it of batch) it.asked = { requestId: `${it.ref.uid}/p${++it.requests}`, pool: it.candidates[0]!.pool, at };
+      const { gone } = await acts.placerAsk({
         replyTo: workflowInfo().workflowId,
-        requests: ask.map((it) => ({ ref: it.ref, pool: it.asked!.pool, requestId: it.asked!.requestId })),
+        requests: batch.map((it) => ({ ref: it.ref, pool: it.asked!.pool, requestId: it.asked!.requestId })),
       });
       for (const uid of gone) this.items.delete(uid);
+    } finally {
+      this.askRunning = false;
     }
+  }
 
-    const boundNow = new Set(bind.map(({ it, pool }) => `${it.ref.uid}@${pool}`));
-    if (bind.length) {
-      const res = await local.placerBind({
-        items: bind.map(({ it, pool, requestId }) => ({ ref: it.ref, pool, requestId, decision: it.decision!, attempts: it.attempts, passes: it.passes })),
+  private async bind(): Promise<void> {
+    const batch = this.toBind.splice(0, PLACER_BATCH);
+    if (!batch.length) return;
+    this.bindRounds++;
+    for (const b of batch) this.binding.add(b.it.ref.uid);
+    try {
+      const res = await acts.placerBind({
+        items: batch.map(({ it, pool, requestId }) => ({ ref: it.ref, pool, requestId, decision: it.decision!, attempts: it.attempts, passes: it.passes })),
       });
       for (const r of res) {
         this.items.delete(r.uid);
         if (r.result === 'bound') this.placed++;
         else if (r.result === 'elsewhere') {
           this.handedOff++;
-          this.handed[r.uid] = now;
+          this.handed[r.uid] = Date.now();
         }
       }
-    }
-
-    // Stray grants go back once their volume has left the placer (bound, handed off or gone): while it is still
-    // here, a grant of the same pool may be the one it binds with (request ids repeat when a lost workflow task is
-    // redone), so it waits. The release names its request (only that grant goes), and the activity leaves a grant
-    // the API server shows as the volume's binding.
-    const ready = this.strays.filter((x) => !this.items.has(x.uid) && !boundNow.has(`${x.uid}@${x.pool}`));
-    if (ready.length) {
-      await local.placerReleaseStrays({ strays: ready });
-      this.strays = this.strays.filter((x) => !ready.includes(x));
-    }
-
-    if (handOff.length) {
-      await local.placerHandOff({ items: handOff.map(({ it, release }) => ({ ref: it.ref, ...(release ? { release } : {}) })) });
-      for (const { it } of handOff) {
-        this.items.delete(it.ref.uid);
-        this.handed[it.ref.uid] = now;
-      }
-      this.handedOff += handOff.length;
+    } finally {
+      for (const b of batch) this.binding.delete(b.it.ref.uid);
+      this.bindRounds--;
     }
   }
 
-  /** The next filter pass's volumes: each at most once, only those still here and not waiting for an answer. */
-  private takeToDecide(binding: ReadonlySet<string>): PlacerItem[] {
+  private async handOff(): Promise<void> {
+    const batch = this.toHandOff.splice(0, PLACER_BATCH);
+    if (!batch.length) return;
+    this.handOffRunning = true;
+    try {
+      await acts.placerHandOff({ items: batch.map(({ it, release }) => ({ ref: it.ref, ...(release ? { release } : {}) })) });
+      for (const { it } of batch) {
+        this.items.delete(it.ref.uid);
+        this.handed[it.ref.uid] = Date.now();
+      }
+      this.handedOff += batch.length;
+    } finally {
+      this.handOffRunning = false;
+    }
+  }
+
+  /**
+   * Stray grants go back once their volume has left the placer (bound, handed off or gone): while it is still
+   * here, a grant of the same pool may be the one it binds with. The release names its request (only that grant
+   * goes), and the activity leaves a grant the API server shows as the volume's binding.
+   */
+  private async releaseStrays(): Promise<void> {
+    const ready = this.strays.filter((x) => !this.items.has(x.uid));
+    if (!ready.length) return;
+    this.strayRunning = true;
+    try {
+      await acts.placerReleaseStrays({ strays: ready });
+      this.strays = this.strays.filter((x) => !ready.includes(x));
+    } finally {
+      this.strayRunning = false;
+    }
+  }
+
+  /** The next filter pass's volumes: each at most once, only those still here, not asking and not binding. */
+  private takeToDecide(): PlacerItem[] {
     const seen = new Set<string>();
     const out: PlacerItem[] = [];
     while (this.toDecide.length && out.length < PLACER_BATCH) {
       const uid = this.toDecide.shift()!;
       const it = this.items.get(uid);
-      if (!it || it.asked || seen.has(uid) || binding.has(uid)) continue;
+      if (!it || it.asked || seen.has(uid) || this.binding.has(uid) || this.toBind.some((b) => b.it === it)) continue;
       seen.add(uid);
       out.push(it);
     }

@@ -11,12 +11,8 @@ import { poolWorkflowId, releaseSignal, retryPlacementSignal, volumeEventSignal,
 import type { WatchContext } from '../kind.js';
 import { wakePool } from '../storage-pool/watch.js';
 import { PlacerFeed } from './placer-feed.js';
+import { volumeWakeKey } from './wake-key.js';
 
-/** What a volume's workflow acts on: everything but status and the API server's own bookkeeping. */
-function volumeWakeKey(v: AntstorVolume): string {
-  const m = v.metadata;
-  return JSON.stringify([v.spec, m.labels, m.annotations, m.finalizers, m.deletionTimestamp, m.uid]);
-}
 
 /**
  * A volume the placer can take: unbound, not being deleted, never reported on (a volume with a status.msg from an
@@ -43,6 +39,7 @@ export function watchVolumes(ctx: WatchContext): void {
     const uid = v.metadata.uid!;
     const rv = v.metadata.resourceVersion ?? '';
     const old = e.type === 'update' ? (e.old as AntstorVolume | undefined) : undefined;
+    if (process.env['DCT_DEBUG_WAKE'] === name) console.log('EVT', name, e.type, old?.metadata.resourceVersion, rv, old?.spec?.targetNodeId, v.spec?.targetNodeId, old ? volumeWakeKey(old) === volumeWakeKey(v) : '-');
     if (old && !ctx.opts.statusOnlyWakes && volumeWakeKey(old) === volumeWakeKey(v)) {
       // Status only (our own status.msg, the agent's status): no workflow task for it; MetaSync mirrors status.
       if (ctx.opts.metasync) ctx.metasyncDirty('AntstorVolume', name);
@@ -65,7 +62,7 @@ export function watchVolumes(ctx: WatchContext): void {
       if (ctx.opts.metasync) ctx.metasyncDirty('AntstorVolume', name);
       return;
     }
-    ctx.enqueue(`volume/${name}/${uid}`, () => signalVolume(ctx, name, uid, ev, v.spec?.targetNodeId), { background: placed });
+    ctx.enqueue(`volume/${name}/${uid}`, () => signalVolume(ctx, name, uid, ev, v.spec?.targetNodeId, volumeWakeKey(v)), { background: placed });
     if (e.type === 'delete' && ctx.opts.metasync) ctx.metasyncDirty('AntstorVolume', name);
     if (e.type === 'delete' && v.spec?.targetNodeId) {
       ctx.capacityChanged(`volume ${name} released ${v.spec.targetNodeId}`);
@@ -90,7 +87,7 @@ export function watchVolumes(ctx: WatchContext): void {
   });
 }
 
-async function signalVolume(ctx: WatchContext, name: string, uid: string, ev: ObjectEvent, pool?: string): Promise<void> {
+async function signalVolume(ctx: WatchContext, name: string, uid: string, ev: ObjectEvent, pool?: string, key?: string): Promise<void> {
   const wf = ctx.client.workflow;
   const ref = { namespace: ctx.namespace, name, uid };
   const id = volumeWorkflowId(ref);
@@ -116,7 +113,7 @@ async function signalVolume(ctx: WatchContext, name: string, uid: string, ev: Ob
   const own = ctx.opts.statusOnlyWakes ? undefined : ctx.opts.ownWrites;
   if (own) {
     await own.settled(uid);
-    if (own.consume(uid, ev.resourceVersion)) {
+    if (own.consume(uid, ev.resourceVersion, key)) {
       if (ctx.opts.metasync) ctx.metasyncDirty('AntstorVolume', name);
       return;
     }
