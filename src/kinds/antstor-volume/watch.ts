@@ -39,7 +39,6 @@ export function watchVolumes(ctx: WatchContext): void {
     const uid = v.metadata.uid!;
     const rv = v.metadata.resourceVersion ?? '';
     const old = e.type === 'update' ? (e.old as AntstorVolume | undefined) : undefined;
-    if (process.env['DCT_DEBUG_WAKE'] === name) console.log('EVT', name, e.type, old?.metadata.resourceVersion, rv, old?.spec?.targetNodeId, v.spec?.targetNodeId, old ? volumeWakeKey(old) === volumeWakeKey(v) : '-');
     if (old && !ctx.opts.statusOnlyWakes && volumeWakeKey(old) === volumeWakeKey(v)) {
       // Status only (our own status.msg, the agent's status): no workflow task for it; MetaSync mirrors status.
       if (ctx.opts.metasync) ctx.metasyncDirty('AntstorVolume', name);
