@@ -260,24 +260,25 @@ async function main() {
       const unbound = (await canCluster.listVolumes()).filter((v) => !v.spec.targetNodeId);
       if (unbound.length) throw new Error(`${unbound.length} not bound`);
     }, { timeoutMs: 240_000 });
-    const poolId = poolWorkflowId({ namespace: canCluster.ns, name: 'node-can' });
-    const runs: { runId: string; status: string; start: number }[] = [];
-    for await (const w of cwf.list({ query: `WorkflowId = '${poolId}'` })) runs.push({ runId: w.runId, status: w.status.name, start: w.startTime.getTime() });
-    runs.sort((a, b) => a.start - b.start);
-    const rolled = runs.filter((r) => r.status === 'CONTINUED_AS_NEW');
+    // A workflow's runs, oldest first, and the first run that continued as new (at least one must have).
+    const rolledRuns = async (id: string, what: string) => {
+      const runs: { runId: string; status: string; start: number }[] = [];
+      for await (const w of cwf.list({ query: `WorkflowId = '${id}'` })) runs.push({ runId: w.runId, status: w.status.name, start: w.startTime.getTime() });
+      runs.sort((a, b) => a.start - b.start);
+      const first = runs.find((r) => r.status === 'CONTINUED_AS_NEW');
+      if (!first) throw new Error(`${what} never continued as new; expected at least once`);
+      return { first: first.runId, last: runs[runs.length - 1]!.runId };
+    };
     // v0.8.0: the placer asks a pool once per batch, so the pool's history grows slower; one roll-over is enough.
-    if (rolled.length < 1) throw new Error(`the pool continued as new ${rolled.length} times; expected at least 1`);
-    out.push({ type: 'poolWorkflow', scenario: 'ledger-can-first-run', id: poolId, runId: rolled[0]!.runId, client: cwf });
-    out.push({ type: 'poolWorkflow', scenario: 'ledger-can-carried-run', id: poolId, runId: runs[runs.length - 1]!.runId, client: cwf });
+    const poolId = poolWorkflowId({ namespace: canCluster.ns, name: 'node-can' });
+    const pool = await rolledRuns(poolId, 'the pool');
+    out.push({ type: 'poolWorkflow', scenario: 'ledger-can-first-run', id: poolId, runId: pool.first, client: cwf });
+    out.push({ type: 'poolWorkflow', scenario: 'ledger-can-carried-run', id: poolId, runId: pool.last, client: cwf });
     // v0.8.0: the placer across continue-as-new (the same burst, in batches).
     const placerId = placerWorkflowId(canCluster.ns);
-    const pruns: { runId: string; status: string; start: number }[] = [];
-    for await (const w of cwf.list({ query: `WorkflowId = '${placerId}'` })) pruns.push({ runId: w.runId, status: w.status.name, start: w.startTime.getTime() });
-    pruns.sort((a, b) => a.start - b.start);
-    const prolled = pruns.filter((r) => r.status === 'CONTINUED_AS_NEW');
-    if (prolled.length < 1) throw new Error(`the placer continued as new ${prolled.length} times; expected at least 1`);
-    out.push({ type: 'placerWorkflow', scenario: 'placer-can-first-run', id: placerId, runId: prolled[0]!.runId, client: cwf });
-    out.push({ type: 'placerWorkflow', scenario: 'placer-can-carried-run', id: placerId, runId: pruns[pruns.length - 1]!.runId, client: cwf });
+    const placer = await rolledRuns(placerId, 'the placer');
+    out.push({ type: 'placerWorkflow', scenario: 'placer-can-first-run', id: placerId, runId: placer.first, client: cwf });
+    out.push({ type: 'placerWorkflow', scenario: 'placer-can-carried-run', id: placerId, runId: placer.last, client: cwf });
     // v0.8.0 volume runs: one started bound by the placer and parked; then, for another, the run its deletion starts.
     const canRef = async (name: string) => ({ namespace: canCluster.ns, name, uid: (await canCluster.getVolume(name)).metadata.uid! });
     const parked = await canRef('can-1');

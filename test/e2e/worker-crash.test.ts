@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { REPO_ROOT } from '../../src/embedded/bins.js';
@@ -100,7 +101,11 @@ describe('e2e: controller killed with SIGKILL during a burst', function () {
       const plh = await client.workflow.getHandle(placerWorkflowId(c.ns)).fetchHistory().catch((x) => ({ error: String(x) }));
       writeFileSync(join(env.dir, `${c.ns}-placer.history.json`), JSON.stringify(plh, null, 1));
       await connection.close();
-      throw new Error(`${(e as Error).message}\nledgers against the API server: ${JSON.stringify(dump)} (histories in ${env.dir})`);
+      // Kept where a CI run leaves it (the test environment's directory is removed at the end).
+      const keep = join(tmpdir(), 'dct-failures', c.ns);
+      mkdirSync(keep, { recursive: true });
+      for (const f of readdirSync(env.dir)) if (f.startsWith(c.ns)) copyFileSync(join(env.dir, f), join(keep, f));
+      throw new Error(`${(e as Error).message}\nledgers against the API server: ${JSON.stringify(dump)} (histories and the controller's log in ${keep})`);
     });
     await sampler.stop();
     assert.ok(boundAtKill < 100, `the kill happened mid-burst (${boundAtKill} bound then)`);

@@ -66,6 +66,8 @@ class FakeCluster {
   capacity = new Map<string, number>();
   /** Pools whose ledger request goes nowhere (a wedged pool workflow, seen from the volume). */
   silent = new Set<string>();
+  /** The placer's hand-off activity takes this long (a race with a late answer is made wide). */
+  handOffDelayMs = 0;
   /** Pools whose ledger request is held by the test (a busy pool): their probe shows a growing history. */
   busy = new Set<string>();
   private busyHistory = 0;
@@ -176,6 +178,10 @@ class FakeCluster {
           return { uid: ref.uid, result: 'bound' as const };
         }),
       placerHandOff: async ({ items }: { items: { ref: VolumeRef; release?: { pool: string; requestId: string } }[] }) => {
+        if (this.handOffDelayMs) {
+          log('placerHandOffStarted', items.map((i) => i.ref.name));
+          await new Promise((r) => setTimeout(r, this.handOffDelayMs));
+        }
         for (const i of items) {
           log('placerHandOff', { name: i.ref.name, release: i.release?.pool });
           if (i.release && !this.silent.has(i.release.pool))
@@ -478,6 +484,34 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
         ['sv2', 'mute'],
       ]);
       assert.deepEqual(fake.calls.filter((c) => c.name === 'placerBind').map((c) => (c.arg as { name: string }).name).sort(), ['sv1', 'sv3']);
+    });
+  });
+
+  it('placer: a grant that arrives while its volume is being handed off is never bound with, and is given back once the hand-off is done', async () => {
+    const tq = newQueue();
+    const fake = new FakeCluster(() => client, tq);
+    fake.silent.add('late');
+    fake.handOffDelayMs = 2000;
+    fake.volumes.set('lv0', { rv: 1, target: '', candidates: ['late'] });
+    const ref: VolumeRef = { namespace: 'ns', name: 'lv0', uid: 'lu0' };
+    const id = placerWorkflowId('ns3');
+    await withWorker(fake, tq, async () => {
+      await client.workflow.signalWithStart('placerWorkflow', { workflowId: id, taskQueue: tq, args: [{ namespace: 'ns3', timings }], signal: placeVolumesSignal, signalArgs: [{ volumes: [ref] }] });
+      // The pool stays silent past ledgerSilenceReportMs: the hand-off starts (and takes two seconds)...
+      await eventually(async () => assert.equal(fake.count('placerHandOffStarted'), 1), { timeoutMs: 20_000, what: 'hand-off started' });
+      // ...and meanwhile the pool grants the very request the hand-off is releasing.
+      await client.workflow.getHandle(id).signal(reserveRepliesSignal, { replies: [{ requestId: 'lu0/p1', pool: 'late', result: { accepted: true, freeBytes: 0 } }] });
+      await eventually(
+        async () => {
+          const strays = fake.calls.filter((c) => c.name === 'placerReleaseStrays').flatMap((c) => c.arg as { uid: string; pool: string; requestId: string }[]);
+          assert.deepEqual(strays, [{ uid: 'lu0', pool: 'late', requestId: 'lu0/p1' }]);
+        },
+        { timeoutMs: 20_000, what: 'the late grant given back as a stray' },
+      );
+      assert.equal(fake.count('placerBind'), 0, 'never bound with a grant its hand-off released');
+      const at = (name: string) => fake.calls.findIndex((c) => c.name === name);
+      assert.ok(at('placerReleaseStrays') > at('placerHandOff'), 'given back only once the hand-off is done');
+      assert.deepEqual(fake.calls.filter((c) => c.name === 'placerHandOff').map((c) => c.arg), [{ name: 'lv0', release: 'late' }]);
     });
   });
 

@@ -23,7 +23,11 @@ import type { PlacerItem, PlacerView, PlacerWorkflowInput, ReserveReplyMsg, Timi
 
 type Acts = ReturnType<typeof placerActivities>;
 
-const acts = proxyActivities<Acts>({ startToCloseTimeout: '2m', retry: { initialInterval: '200ms', maximumInterval: '10s' } });
+/**
+ * A batch takes seconds (a filter pass over 250 volumes, 250 bindings 16 at a time). Lost with its worker, it is
+ * retried after the timeout: kept short, so a crash delays the batch by half a minute, not by minutes.
+ */
+const acts = proxyActivities<Acts>({ startToCloseTimeout: '30s', retry: { initialInterval: '200ms', maximumInterval: '10s' } });
 
 /** At most this many volumes per filter pass, request round or bind round (the rest wait for the next). */
 export const PLACER_BATCH = 250;
@@ -55,6 +59,8 @@ export class PlacerManager {
   // ...and running: uids in a filter pass or a bind round (their answers wait), and how many activities run.
   private readonly deciding = new Set<string>();
   private readonly binding = new Set<string>();
+  /** uids being handed to their own workflows: the placer is done with them (an answer for one is a stray). */
+  private readonly handingOff = new Set<string>();
   private decideRunning = false;
   private askRunning = false;
   private bindRounds = 0;
@@ -157,13 +163,23 @@ export class PlacerManager {
     return at === undefined ? undefined : at + this.silenceMs();
   }
 
+  /**
+   * Bound or handed off already, or about to be: nothing more happens to it here. (Found by the SIGKILL test: a
+   * volume handed off after a silence — its request released — got that request's grant while the hand-off ran,
+   * was bound with it as well, and the release took the binding's only grant off the ledger.)
+   */
+  private leaving(it: PlacerItem): boolean {
+    const uid = it.ref.uid;
+    return this.binding.has(uid) || this.handingOff.has(uid) || this.toBind.some((b) => b.it === it) || this.toHandOff.some((h) => h.it === it);
+  }
+
   /** Takes the answers: grants become bindings, refusals the next candidate, a new pass, or a hand-off. */
   private takeReplies(): void {
     const rounds = this.timings.placementRounds;
     for (const r of this.replies.splice(0)) {
       const uid = r.requestId.split('/')[0]!;
       const it = this.items.get(uid);
-      if (!it || this.binding.has(uid) || this.toBind.some((b) => b.it === it) || this.toHandOff.some((h) => h.it === it)) {
+      if (!it || this.leaving(it)) {
         // A grant nobody waits for holds bytes: given back once nothing here can bind with it.
         if (r.result.accepted) this.strays.push({ uid, pool: r.pool, requestId: r.requestId });
         continue;
@@ -252,7 +268,7 @@ export class PlacerManager {
   }
 
   private async ask(): Promise<void> {
-    const batch = this.toAsk.splice(0, PLACER_BATCH).filter((it) => this.items.has(it.ref.uid) && it.candidates.length);
+    const batch = this.toAsk.splice(0, PLACER_BATCH).filter((it) => this.items.has(it.ref.uid) && it.candidates.length && !this.leaving(it));
     if (!batch.length) return;
     this.askRunning = true;
     try {
@@ -295,6 +311,7 @@ export class PlacerManager {
     const batch = this.toHandOff.splice(0, PLACER_BATCH);
     if (!batch.length) return;
     this.handOffRunning = true;
+    for (const { it } of batch) this.handingOff.add(it.ref.uid);
     try {
       await acts.placerHandOff({ items: batch.map(({ it, release }) => ({ ref: it.ref, ...(release ? { release } : {}) })) });
       for (const { it } of batch) {
@@ -303,6 +320,7 @@ export class PlacerManager {
       }
       this.handedOff += batch.length;
     } finally {
+      for (const { it } of batch) this.handingOff.delete(it.ref.uid);
       this.handOffRunning = false;
     }
   }
@@ -331,7 +349,7 @@ export class PlacerManager {
     while (this.toDecide.length && out.length < PLACER_BATCH) {
       const uid = this.toDecide.shift()!;
       const it = this.items.get(uid);
-      if (!it || it.asked || seen.has(uid) || this.binding.has(uid) || this.toBind.some((b) => b.it === it)) continue;
+      if (!it || it.asked || seen.has(uid) || this.leaving(it)) continue;
       seen.add(uid);
       out.push(it);
     }
