@@ -204,6 +204,8 @@ export interface ReserveReplyMsg {
   requestId: string;
   pool: string;
   result: ReserveResult;
+  /** v0.8.0: the volume asked for (namespace/name), so a grant nobody waits for can be checked against it. */
+  key?: string;
 }
 export const reserveRequestSignal = defineSignal<[ReserveRequestMsg]>('reserveRequest');
 /** v0.8.0: many requests in one signal (the placer asks a pool for a whole batch at once). */
@@ -324,7 +326,7 @@ export interface PlacerWorkflowInput {
   /** Volumes handed to their own workflows (uid → workflow time), carried across continue-as-new. */
   handed?: Record<string, number>;
   /** Grants nobody waits for, not yet given back. */
-  strays?: { uid: string; pool: string; requestId: string }[];
+  strays?: { uid: string; pool: string; requestId: string; key?: string }[];
   /** Answers that arrived but were not taken yet. */
   replies?: ReserveReplyMsg[];
   /** Volumes to hand to their own workflows (after releasing a silent pool's request, when given). */

@@ -205,20 +205,24 @@ export function placerActivities(d: ActivityDeps) {
     },
 
     /**
-     * Grants nobody waits for (a request of a workflow task lost with its worker, answered after the volume moved
-     * on): released, unless the API server shows the volume bound to that very pool (then the grant is its binding).
-     * A volume the cache does not know is left to the pool's drift repair: holding bytes a little longer is safe,
-     * releasing a binding is not.
+     * Grants nobody waits for (a request answered after its volume moved on: bound elsewhere, handed off, gone):
+     * released by request id, unless the API server shows the volume bound to that very pool (then the grant is its
+     * binding). The volume is read live, by the name the pool's answer carries; one that is gone holds nothing.
+     * Without a name (an answer from a pool of an older version) a volume the cache does not know is left to the
+     * pool's drift repair: holding bytes a little longer is safe, releasing a binding is not.
      */
-    async placerReleaseStrays({ strays }: { strays: { uid: string; pool: string; requestId: string }[] }): Promise<number> {
+    async placerReleaseStrays({ strays }: { strays: { uid: string; pool: string; requestId: string; key?: string }[] }): Promise<number> {
       let released = 0;
       for (const s of strays) {
-        const cached = d.cache.listVolumes().find((v) => v.metadata.uid === s.uid);
-        if (!cached) continue;
-        const live = await d.kube.getVolume(cached.metadata.namespace ?? '', cached.metadata.name ?? '');
+        const [namespace, name] = s.key?.split('/') ?? [];
+        const cached = namespace && name ? undefined : d.cache.listVolumes().find((v) => v.metadata.uid === s.uid);
+        const ns = namespace ?? cached?.metadata.namespace;
+        const n = name ?? cached?.metadata.name;
+        if (!ns || !n) continue;
+        const live = await d.kube.getVolume(ns, n);
         if (live && live.metadata.uid === s.uid && live.spec?.targetNodeId === s.pool) continue;
         d.assumed?.forget(s.uid, s.pool);
-        await releaseFromLedger(d, { namespace: cached.metadata.namespace ?? '', name: s.pool }, s.uid, s.requestId);
+        await releaseFromLedger(d, { namespace: ns, name: s.pool }, s.uid, s.requestId);
         released++;
       }
       return released;

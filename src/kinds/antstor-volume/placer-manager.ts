@@ -36,7 +36,7 @@ export const HANDED_OFF_MEMORY_MS = 30 * 60_000;
 /** Bind rounds at once (each writes 16 bindings at a time). */
 const BIND_ROUNDS = 2;
 
-type Stray = { uid: string; pool: string; requestId: string };
+type Stray = { uid: string; pool: string; requestId: string; key?: string };
 
 export class PlacerManager {
   private readonly namespace: string;
@@ -181,7 +181,7 @@ export class PlacerManager {
       const it = this.items.get(uid);
       if (!it || this.leaving(it)) {
         // A grant nobody waits for holds bytes: given back once nothing here can bind with it.
-        if (r.result.accepted) this.strays.push({ uid, pool: r.pool, requestId: r.requestId });
+        if (r.result.accepted) this.strays.push({ uid, pool: r.pool, requestId: r.requestId, ...(r.key ? { key: r.key } : {}) });
         continue;
       }
       if (!(it.asked?.requestId === r.requestId && it.asked.pool === r.pool)) {
@@ -251,7 +251,7 @@ export class PlacerManager {
         const grant = it.grant;
         it.grant = undefined;
         // A grant this volume will not bind with is a stray (given back once the volume has left).
-        if (grant && o.outcome !== 'place') this.strays.push({ uid: o.uid, ...grant });
+        if (grant && o.outcome !== 'place') this.strays.push({ uid: o.uid, ...grant, key: `${it.ref.namespace}/${it.ref.name}` });
         if (o.outcome === 'gone') this.items.delete(o.uid);
         else if (o.outcome === 'handoff') this.toHandOff.push({ it });
         else {

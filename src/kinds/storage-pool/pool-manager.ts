@@ -220,7 +220,7 @@ export class PoolManager {
 
   private reply(m: ReserveRequestMsg, result: ReserveResult): void {
     if (!m.replyTo) return;
-    const msg = { requestId: m.requestId, pool: this.ref.name, result };
+    const msg: ReserveReplyMsg = { requestId: m.requestId, pool: this.ref.name, result, ...(this.flags.repliesByActivity ? { key: m.req.key } : {}) };
     if (!this.flags.repliesByActivity) {
       this.track(getExternalWorkflowHandle(m.replyTo).signal(reserveReplySignal, msg));
       return;
