@@ -1,5 +1,5 @@
 /** Pure helpers over LiteIO objects, mirroring pool_func.go and volume_func.go. */
-import { Annotations, Labels, PoolLockedValue } from './constants.js';
+import { Annotations, Finalizers, Labels, PoolLockedValue } from './constants.js';
 import { parseQuantity, quantityOrZero } from './quantity.js';
 import type { AntstorVolume, KubeObject, StoragePool } from './types.js';
 
@@ -153,3 +153,9 @@ export function poolProblem(p: StoragePool): PoolProblem | undefined {
 /** True when the message is one poolProblem() writes (so it can be cleared once the pool is fixed). */
 export const isPoolProblemMessage = (msg: string | undefined): boolean =>
   !!msg && msg.startsWith('StoragePool ') && msg.endsWith(POOL_PROBLEM_SUFFIX);
+
+/** Bound, with the target-node label and the in-state finalizer matching spec.targetNodeId. */
+export function bindingComplete(v: AntstorVolume): boolean {
+  const t = v.spec?.targetNodeId;
+  return !!t && v.metadata.labels?.[Labels.TargetNodeId] === t && !!v.metadata.finalizers?.includes(Finalizers.InState);
+}

@@ -1,6 +1,7 @@
 /** Activities that read and write AntstorVolumes for the VolumeWorkflow. */
 import { EventReasons, Finalizers, KIND_VOLUME, Labels, NoStoragePoolAvailable } from '../../api/constants.js';
 import type { AntstorVolume } from '../../api/types.js';
+import { bindingComplete } from '../../api/objects.js';
 import { summarizeDecision, type DecisionSummary } from '../../scheduler/chain.js';
 import type { VolumeRef, VolumeView } from '../../workflows/messages.js';
 import { releaseFromLedger } from '../storage-pool/ledger-activities.js';
@@ -25,7 +26,7 @@ export function viewOf(v: AntstorVolume | undefined, uid: string): VolumeView {
     stopReconcile: !!v.spec?.stopReconcile,
     targetNodeId: t,
     finalizers: fins,
-    bindingComplete: !!t && v.metadata.labels?.[Labels.TargetNodeId] === t && fins.includes(Finalizers.InState),
+    bindingComplete: bindingComplete(v),
     statusMsg: v.status?.msg ?? '',
   };
 }

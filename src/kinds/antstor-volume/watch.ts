@@ -3,8 +3,8 @@
  * the workflow loads the object itself). When capacity may have appeared, the unschedulable volumes are told to
  * try again. The bind's own watch event wakes nobody (watcher/own-writes.ts).
  */
-import { Finalizers, Labels } from '../../api/constants.js';
-import { volumeTotalBytes } from '../../api/objects.js';
+import { Finalizers } from '../../api/constants.js';
+import { bindingComplete, volumeTotalBytes } from '../../api/objects.js';
 import type { AntstorVolume } from '../../api/types.js';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { poolWorkflowId, releaseSignal, retryPlacementSignal, volumeEventSignal, volumeStartOptions, volumeWorkflowId, type ObjectEvent, type VolumeWorkflowInput } from '../../workflows/messages.js';
@@ -20,11 +20,6 @@ import { volumeWakeKey } from './wake-key.js';
  */
 function newPending(v: AntstorVolume): boolean {
   return !v.spec?.targetNodeId && !v.metadata.deletionTimestamp && !v.status?.msg && !v.spec?.stopReconcile;
-}
-
-function bindingComplete(v: AntstorVolume): boolean {
-  const t = v.spec?.targetNodeId;
-  return !!t && v.metadata.labels?.[Labels.TargetNodeId] === t && !!v.metadata.finalizers?.includes(Finalizers.InState);
 }
 
 const created = (v: AntstorVolume): number => Date.parse(v.metadata.creationTimestamp ?? '') || 0;
