@@ -6,7 +6,7 @@
  * the volume's second workflow task runs one more local activity (as volumeBind does) and then waits, as a bound
  * volume does.
  */
-import { condition, defineSignal, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, defineSignal, patched, proxyLocalActivities, proxySinks, setHandler, workflowInfo, type Sinks } from '@temporalio/workflow';
 
 export const floorAsk = defineSignal<[{ replyTo: string }]>('floorAsk');
 export const floorReply = defineSignal<[]>('floorReply');
@@ -38,4 +38,21 @@ export async function floorPool(): Promise<void> {
     await condition(() => outbox.length > 0);
     await acts.floorReplyTo({ replyTo: outbox.splice(0) });
   }
+}
+
+/** Tells the benchmark's worker that a run finished, without a server round trip (sinks are not in the history). */
+export interface FloorSinks extends Sinks {
+  floor: { done(): void };
+}
+const { floor } = proxySinks<FloorSinks>();
+
+/**
+ * The v0.8.0 start floor: the least Temporal does per placed volume. A run started with its input (about the size
+ * of a placement record) that ends in its first workflow task, as a volume's run that the placer bound does.
+ */
+export async function floorRun(_record: string, patches = 0): Promise<void> {
+  // `patches` patched() calls, as a run whose code carries that many patches (each a marker and an upsert of the
+  // TemporalChangeVersion search attribute in the history).
+  for (let i = 0; i < patches; i++) patched(`floor-patch-${i}`);
+  floor.done();
 }

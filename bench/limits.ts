@@ -14,7 +14,8 @@ import { REPO_ROOT } from '../src/embedded/bins.js';
 import { inParallel } from '../test/harness/capacity-sampler.js';
 import { GiB, newTestCluster } from '../test/harness/cluster.js';
 import type { TestEnv } from '../test/harness/env.js';
-import { floorAsk, floorReply, floorWake } from './floor-workflows.js';
+import { floorAsk, floorReply, floorWake, type FloorSinks } from './floor-workflows.js';
+import type { InjectedSinks } from '@temporalio/worker';
 
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -91,5 +92,40 @@ export async function temporalFloor(env: TestEnv, n: number, pools: number, conc
   } finally {
     await nc.close();
     await connection.close();
+  }
+}
+
+/**
+ * The start floor of v0.8.0's placement: n bare runs, each started with a placement-sized input and ending in its
+ * first workflow task, `concurrency` starts at a time; `eager` starts them as the placer does (the first task comes
+ * back in the start's response, on the worker's own connection).
+ */
+export async function temporalStartFloor(env: TestEnv, n: number, concurrency: number, eager: boolean, patches = 0): Promise<number> {
+  const taskQueue = `sfloor-${randomBytes(4).toString('hex')}`;
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: join(REPO_ROOT, 'dist', 'bench', 'floor-workflows.js'),
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+  });
+  const nc = await NativeConnection.connect({ address: env.temporal.address });
+  const client = new Client({ connection: nc, namespace: env.temporal.namespace });
+  let finished = 0;
+  let resolveAll!: () => void;
+  const all = new Promise<void>((r) => (resolveAll = r));
+  const sinks: InjectedSinks<FloorSinks> = {
+    floor: { done: { fn: () => void (++finished === n && resolveAll()), callDuringReplay: false } },
+  };
+  const worker = await Worker.create({ connection: nc, namespace: env.temporal.namespace, taskQueue, workflowBundle: bundle, maxCachedWorkflows: 2000, sinks });
+  const record = 'x'.repeat(2048);
+  try {
+    return await worker.runUntil(async () => {
+      const t0 = performance.now();
+      await inParallel(Array.from({ length: n }, (_, i) => i), concurrency, (i) =>
+        client.workflow.start('floorRun', { workflowId: `sfloor/${taskQueue}/${i}`, taskQueue, args: [record, patches], ...(eager ? { requestEagerStart: true } : {}) }),
+      );
+      await Promise.race([all, new Promise((r) => setTimeout(r, 600_000))]);
+      return (finished / (performance.now() - t0)) * 1000;
+    });
+  } finally {
+    await nc.close();
   }
 }

@@ -1,5 +1,6 @@
 /** CPU seconds and resident memory of a process, from /proc (Linux), sampled while a workload runs. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 
 const TICKS = 100; // USER_HZ on Linux
 
@@ -43,3 +44,66 @@ export const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
+
+/** Busy CPU seconds of the whole machine (all cores), from the first line of /proc/stat. */
+export function machineBusySeconds(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: everything but idle and iowait is work.
+  return ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0)) / TICKS;
+}
+
+/** CPU seconds of every process whose command name (/proc/<pid>/comm) is `comm` (e.g. the system's postgres). */
+export function cpuSecondsByComm(comm: string): number {
+  let s = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === comm) s += cpuSeconds(Number(d));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return s;
+}
+
+/**
+ * Where the machine's CPU went during a workload: each named process (by PID, or by command name for servers this
+ * run did not start, such as PostgreSQL), this process, and the rest; with the machine's busy seconds and the wall
+ * time, so a run shows whether the cores were saturated and by whom.
+ */
+export interface CpuSplit {
+  wallSec: number;
+  cores: number;
+  machineBusySec: number;
+  byProcess: Record<string, number>;
+  otherSec: number;
+}
+
+export function cpuSplit(sources: Record<string, () => number>): { stop(): CpuSplit } {
+  const read = () => {
+    const r: Record<string, number> = {};
+    for (const [k, f] of Object.entries(sources)) {
+      try {
+        r[k] = f();
+      } catch {
+        r[k] = NaN;
+      }
+    }
+    const u = process.cpuUsage();
+    r['benchmark driver'] = (u.user + u.system) / 1e6;
+    return r;
+  };
+  const t0 = Date.now();
+  const m0 = machineBusySeconds();
+  const p0 = read();
+  return {
+    stop() {
+      const p1 = read();
+      const byProcess: Record<string, number> = {};
+      for (const k of Object.keys(p1)) byProcess[k] = +((p1[k]! - p0[k]!) || 0).toFixed(1);
+      const machineBusySec = +(machineBusySeconds() - m0).toFixed(1);
+      const named = Object.values(byProcess).reduce((a, b) => a + b, 0);
+      return { wallSec: +((Date.now() - t0) / 1000).toFixed(1), cores: cpus().length, machineBusySec, byProcess, otherSec: +(machineBusySec - named).toFixed(1) };
+    },
+  };
+}

@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../src/embedded/bins.js';
 import { GiB } from '../test/harness/cluster.js';
 import { teardownEnv, testEnv } from '../test/harness/env.js';
-import { patchLoop, temporalFloor } from './limits.js';
+import { patchLoop, temporalFloor, temporalStartFloor } from './limits.js';
 import { startTemporalServer } from '../src/embedded/temporal-server.js';
 import { WORKFLOWS_PATH } from '../src/operator.js';
 import { runPlacement, type DeletionResult, type PlacementResult, type RestartResult } from './workload.js';
@@ -110,6 +110,12 @@ async function e2eBench() {
       mergePatchPerSec1: +patch1.toFixed(1),
       [`mergePatchPerSec${concurrency}`]: +patch16.toFixed(1),
       temporalFloorPerSec: +(await temporalFloor(env, volumes, pools, concurrency)).toFixed(1),
+      // v0.8.0's per-volume part: one run started with its placement, ending in its first task (plain, eager).
+      startFloorPerSec: +(await temporalStartFloor(env, volumes, concurrency, false)).toFixed(1),
+      eagerStartFloorPerSec: +(await temporalStartFloor(env, volumes, concurrency, true)).toFixed(1),
+      // The same with four patched() calls, as every volume run made before v0.9.0 (four markers and four upserts
+      // of the TemporalChangeVersion search attribute): what the markers cost the server.
+      eagerStartFloor4PatchesPerSec: +(await temporalStartFloor(env, volumes, concurrency, true, 4)).toFixed(1),
     });
     if (process.env['BENCH_DEV'] !== '0') {
       const w1 = await runPlacement(env, { name: 'W1', pools, volumes, concurrency, deleteAfter: true });
@@ -137,8 +143,9 @@ async function e2eBench() {
       try {
         const senv = { ...env, temporal: server };
         const floor = await temporalFloor(senv, volumes, pools, concurrency);
+        const eagerFloor = await temporalStartFloor(senv, volumes, concurrency, true);
         const ws = await runPlacement(senv, { name: 'W1s', pools, volumes, concurrency });
-        line('W1_temporalServer', { ...ws.placement, temporalFloorPerSec: +floor.toFixed(1) });
+        line('W1_temporalServer', { ...ws.placement, temporalFloorPerSec: +floor.toFixed(1), eagerStartFloorPerSec: +eagerFloor.toFixed(1) });
       } finally {
         await server.stop();
         rmSync(dir, { recursive: true, force: true });
@@ -152,6 +159,7 @@ async function e2eBench() {
         ? {
             W1OverMergePatch: +(w.placementsPerSec / lim[`mergePatchPerSec${concurrency}`]!).toFixed(3),
             W1OverTemporalFloor: +(w.placementsPerSec / lim.temporalFloorPerSec).toFixed(3),
+            ...(lim['eagerStartFloorPerSec'] ? { W1OverEagerStartFloor: +(w.placementsPerSec / lim['eagerStartFloorPerSec']).toFixed(3) } : {}),
           }
         : {}),
       ...(ws ? { W1TemporalServerOverItsFloor: +(ws.placementsPerSec / ws.temporalFloorPerSec).toFixed(3) } : {}),
@@ -171,6 +179,18 @@ async function e2eBench() {
           console.log(
             `${k} per ${who} (${a.workflows} sampled): ${a.events} events, ${a.workflowTasks} workflow tasks (${a.workflowTasksLost} timed out or failed), ${a.signals} signals, ${a.localActivities} local activities (${Object.entries(a.byType).map(([t, n]) => `${t} ${n}`).join(', ')}), ${a.activities} activities, ${a.timers} timers`,
           );
+    }
+    // Where the machine's CPU went during each burst, and the API requests each placement cost.
+    for (const k of ['W1', 'W1_unbatched', 'W1_temporalServer', 'W1x3', 'W2_1k', 'W2']) {
+      const r = results[k] as PlacementResult | undefined;
+      if (r?.cpu)
+        console.log(
+          `${k} CPU during the burst: ${r.cpu.machineBusySec} s busy of ${r.cpu.wallSec} s x ${r.cpu.cores} cores (${Math.round((100 * r.cpu.machineBusySec) / Math.max(1e-3, r.cpu.wallSec * r.cpu.cores))} %): ${Object.entries(r.cpu.byProcess).map(([p, s]) => `${p} ${s}`).join(', ')}, other ${r.cpu.otherSec}`,
+        );
+      if (r?.apiRequests)
+        console.log(
+          `${k} API requests per placement: ${r.apiRequests.writesPerPlacement} writes (${Object.entries(r.apiRequests.perPlacement).filter(([q]) => !q.startsWith('GET') && !q.startsWith('LIST') && !q.startsWith('WATCH')).map(([q, n]) => `${q} ${n}`).join(', ')}); reads ${Object.entries(r.apiRequests.perPlacement).filter(([q]) => /^(GET|LIST|WATCH)/.test(q)).map(([q, n]) => `${q} ${n}`).join(', ') || 'none'}`,
+        );
     }
     for (const k of ['W1', 'W1_temporalServer', 'W1x3', 'W2_1k', 'W2']) {
       const m = (results[k] as PlacementResult | undefined)?.memory;

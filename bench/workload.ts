@@ -21,7 +21,8 @@ import { inParallel } from '../test/harness/capacity-sampler.js';
 import { activityTypes } from '../test/harness/history.js';
 import { GiB, newTestCluster, type TestCluster } from '../test/harness/cluster.js';
 import type { TestEnv } from '../test/harness/env.js';
-import { cpuSeconds, peakRss, pct } from './proc-stats.js';
+import { cpuSeconds, cpuSecondsByComm, cpuSplit, peakRss, pct, type CpuSplit } from './proc-stats.js';
+import { requestCounts, requestsPer } from './apiserver-requests.js';
 
 export interface PlacementResult {
   workload: string;
@@ -41,6 +42,10 @@ export interface PlacementResult {
   perPool?: HistoryAnatomy;
   /** Where the controller's memory is once every volume is placed (its own /metrics), MiB. */
   memory?: MemoryBreakdown;
+  /** Where the machine's CPU went from the first create to the last binding. */
+  cpu?: CpuSplit;
+  /** API requests per placement in that window (every client's: the benchmark's creates and Lease renewals too). */
+  apiRequests?: ReturnType<typeof requestsPer>;
 }
 
 export interface MemoryBreakdown {
@@ -244,6 +249,13 @@ export async function runPlacement(
     const w = watchVolumes(c);
     await sleep(500);
     const created = new Map<string, number>();
+    const req0 = await requestCounts(env.kube).catch(() => undefined);
+    const named: Record<string, () => number> = { controller: () => cpuSeconds(pid) };
+    for (const n of ['kube-apiserver', 'etcd']) named[n] = () => cpuSeconds(env.kube.processes.find((p) => p.name === n)!.pid);
+    named['temporal'] = () => cpuSeconds(env.temporal.process.pid);
+    // temporal-server's database is the machine's own PostgreSQL (not started by this run): counted by name.
+    named['postgres'] = () => cpuSecondsByComm('postgres');
+    const split = cpuSplit(named);
     const cpu0 = cpuSeconds(pid);
     const rss = peakRss(pid);
     const t0 = performance.now();
@@ -255,6 +267,8 @@ export async function runPlacement(
     while (w.boundAt.size < o.volumes && performance.now() < deadline) await sleep(100);
     const seconds = (Math.max(...w.boundAt.values(), t0) - t0) / 1000;
     const cpu = cpuSeconds(pid) - cpu0;
+    const cpuWhere = split.stop();
+    const req1 = req0 && (await requestCounts(env.kube).catch(() => undefined));
     const peak = rss.stop();
     const memory = await memoryOf(proc);
     const lat = [...w.boundAt.entries()].map(([k, t]) => t - created.get(k)!);
@@ -285,6 +299,8 @@ export async function runPlacement(
       perVolume: anatomy(histories),
       perPool: anatomy(poolHistories.filter((h): h is NonNullable<typeof h> => !!h)),
       ...(memory ? { memory } : {}),
+      cpu: cpuWhere,
+      ...(req0 && req1 ? { apiRequests: requestsPer(req0, req1, Math.max(1, w.boundAt.size)) } : {}),
     };
     let restart: RestartResult | undefined;
     if (o.restartAfter) {

@@ -146,6 +146,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
     clients,
     cache,
     temporal: client,
+    ...(process.env['EAGER_START'] !== '0' ? { eagerTemporal: new Client({ connection: native, namespace: o.temporal.namespace }) } : {}),
     taskQueue,
     ...(poolTaskQueue ? { poolTaskQueue } : {}),
     config: o.config,
@@ -195,7 +196,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   const watcher =
     o.watch === false
       ? undefined
-      : new Watcher(cache, client, { taskQueue, ...(poolTaskQueue ? { poolTaskQueue } : {}), timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector, metasync: !!o.metasync, statusOnlyWakes: userVolumePlugins, placer: !userVolumePlugins && (o.batchedPlacement ?? process.env['BATCHED_PLACEMENT'] !== '0'), resyncPerSec: envPositive('RESYNC_PER_SEC'), ...(deps.ownWrites ? { ownWrites: deps.ownWrites } : {}) }, log, KINDS);
+      : new Watcher(cache, client, { taskQueue, ...(poolTaskQueue ? { poolTaskQueue } : {}), timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector, metasync: !!o.metasync, statusOnlyWakes: userVolumePlugins, placer: !userVolumePlugins && (o.batchedPlacement ?? process.env['BATCHED_PLACEMENT'] !== '0'), resyncPerSec: envPositive('RESYNC_PER_SEC'), placerMaxInFlight: envPositive('PLACER_MAX_IN_FLIGHT'), ...(deps.ownWrites ? { ownWrites: deps.ownWrites } : {}) }, log, KINDS);
   watcher?.start();
   const workerRun = Promise.all([worker.run(), poolWorker?.run()]);
   workerRun.catch((e) => log.error('worker stopped with an error', { error: (e as Error).message }));

@@ -17,6 +17,12 @@ export interface ActivityDeps {
   clients: KubeClients;
   cache: ClusterCache;
   temporal: Client;
+  /**
+   * A client on the worker's own NativeConnection, for eager workflow starts: the server hands the new run's first
+   * workflow task back in the start's response, to this worker, instead of queueing it for a poll (absent: plain
+   * starts).
+   */
+  eagerTemporal?: Client;
   taskQueue: string;
   /** Where new pool workflows start (poolTaskQueueFor(taskQueue) unless pools share the volumes' queue). */
   poolTaskQueue?: string;

@@ -33,6 +33,7 @@ export async function startTemporalDevServer(opts: {
     '--log-level', 'warn',
     '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
     '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+    '--dynamic-config-value', 'system.enableEagerWorkflowStart=true',
     // Slow CI machines stall workers past the 10 s default and cause spurious retries.
     '--dynamic-config-value', 'history.defaultWorkflowTaskTimeout="30s"',
     ...(opts.dbFile

@@ -36,6 +36,18 @@ const poolCapacity = new Gauge({ name: 'disk_controller_pool_capacity_bytes', he
 const poolBound = new Gauge({ name: 'disk_controller_pool_bound_bytes', help: 'Bytes of the volumes bound to the pool', labelNames: ['pool'] as const, registers: [registry] });
 const poolFree = new Gauge({ name: 'disk_controller_pool_free_bytes', help: 'Schedulable free bytes: capacity − reserved LVs − bound − unclaimed reservations (may be negative)', labelNames: ['pool'] as const, registers: [registry] });
 
+const placedRunStarts = new Counter({
+  name: 'disk_controller_placed_run_starts_total',
+  help: 'Runs of volumes the placer bound, by how they started: eager (first task handed back in the start response), queued (the server declined eager start), signalled (a run was already open)',
+  labelNames: ['mode'] as const,
+  registers: [registry],
+});
+
+/** How the run of a volume the placer bound was started (tells whether the Temporal server honours eager start). */
+export function recordPlacedRunStart(mode: 'eager' | 'queued' | 'signalled'): void {
+  placedRunStarts.inc({ mode });
+}
+
 const pluginFailures = new Counter({
   name: 'disk_controller_plugin_failures_total',
   help: 'Reconciler plugin calls (reconcile / handleDeletion) that failed, by plugin',

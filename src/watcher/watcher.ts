@@ -42,6 +42,8 @@ export interface WatcherOptions {
    * workflow).
    */
   placer?: boolean;
+  /** v0.9.0: volumes with the placer at once (PLACER_MAX_IN_FLIGHT; default 1,000): the rest wait in the watcher. */
+  placerMaxInFlight?: number;
   /** Writes the workflows made themselves (the bind): their events wake nobody, as the workflow ignores them. */
   ownWrites?: OwnWrites;
 }

@@ -81,6 +81,8 @@ export interface Timings {
   ledgerSilenceReportMs?: number;
   /** ...and given up on (its possible grant released, the next candidate tried) after this long (default 60 s). */
   ledgerGiveUpMs?: number;
+  /** The placer: at most this many volumes carried across continue-as-new (default PLACER_CARRY_MAX, 2,000). */
+  placerCarryMax?: number;
   /** AntstorVolumeGroup: how long a member's capacity is held before the member claims it (default 10 min). */
   groupHoldTtlMs?: number;
   /** AntstorVolumeGroup: an unplaceable member is deleted and re-planned after this long (default 1 min). */
@@ -117,7 +119,20 @@ export interface VolumeWorkflowInput {
    * answers and the binding): the object is as of state.lastResourceVersion, so the run need not read it again.
    */
   placed?: boolean;
+  /**
+   * The volume workflow's code revision the run was started for (VOLUME_REVISION; set by volumeStartOptions).
+   * From revision 9 (v0.9.0) every patch up to v0.8.0 is in force from the first event, without `patched()`: a run
+   * then carries no patch markers, and none of the four TemporalChangeVersion upserts the SDK adds per patch.
+   * Runs started without it (older controllers, older histories) take the `patched()` path as before.
+   */
+  rev?: number;
 }
+
+/**
+ * The volume workflow's current code revision (see VolumeWorkflowInput.rev). A later patch adds its `patched()`
+ * call for runs of this revision, and the next revision folds it in.
+ */
+export const VOLUME_REVISION = 9;
 
 export type VolumePhase = 'Pending' | 'Placing' | 'Bound' | 'Unschedulable' | 'Invalid' | 'Deleting' | 'Deleted';
 
@@ -275,7 +290,8 @@ export function volumeStartOptions(o: { taskQueue: string; timings: Timings }, i
   return {
     workflowId: volumeWorkflowId(ref),
     taskQueue: o.taskQueue,
-    args: [input] as [VolumeWorkflowInput],
+    // A new run is started for the current code revision (a signal to an open run ignores these args).
+    args: [{ ...input, rev: VOLUME_REVISION }] as [VolumeWorkflowInput],
     staticSummary: `AntstorVolume ${ref.namespace}/${ref.name}: placement and lifecycle`,
     ...(o.timings.useSearchAttributes === false
       ? {}

@@ -68,6 +68,8 @@ class FakeCluster {
   silent = new Set<string>();
   /** The placer's hand-off activity takes this long (a race with a late answer is made wide). */
   handOffDelayMs = 0;
+  /** The placer's filter pass takes this long (volumes arriving meanwhile wait, undecided). */
+  decideDelayMs = 0;
   /** Pools whose ledger request is held by the test (a busy pool): their probe shows a growing history. */
   busy = new Set<string>();
   private busyHistory = 0;
@@ -141,6 +143,7 @@ class FakeCluster {
       },
       placerDecide: async ({ items }: { items: { ref: VolumeRef; refused: Record<string, string> }[] }) => {
         log('placerDecide', items.length);
+        if (this.decideDelayMs) await new Promise((r) => setTimeout(r, this.decideDelayMs));
         return items.map(({ ref, refused }) => {
           const v = this.volumes.get(ref.name);
           if (!v) return { uid: ref.uid, outcome: 'gone' as const };
@@ -462,6 +465,68 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
     });
     const runs = await runsOf(id);
     assert.ok(runs.filter((s) => s === 'CONTINUED_AS_NEW').length >= 1, `runs: ${runs.join(', ')}`);
+  });
+
+  it('placer: continue-as-new over its carry limit keeps every volume a ledger may grant, leaves the rest to the watcher, and loses none', async () => {
+    const tq = newQueue();
+    const fake = new FakeCluster(() => client, tq);
+    fake.silent.add('mute'); // asked, never answers: those requests stay out across every continue-as-new
+    fake.decideDelayMs = 200; // volumes pile up undecided while a filter pass runs
+    fake.capacity.set('okc', 1000 * GiB);
+    const muted: VolumeRef[] = [];
+    const others: VolumeRef[] = [];
+    for (let i = 0; i < 6; i++) {
+      fake.volumes.set(`mv${i}`, { rv: 1, target: '', candidates: ['mute'] });
+      muted.push({ namespace: 'ns', name: `mv${i}`, uid: `mu${i}` });
+    }
+    for (let i = 0; i < 60; i++) {
+      fake.volumes.set(`ov${i}`, { rv: 1, target: '', candidates: ['okc'] });
+      others.push({ namespace: 'ns', name: `ov${i}`, uid: `ou${i}` });
+    }
+    const id = placerWorkflowId('ns-carry');
+    // Carry at most 4: fewer than the muted requests, so only volumes with a request out may travel.
+    const start: PlacerWorkflowInput = { namespace: 'ns-carry', timings: { ...timings, ledgerSilenceReportMs: 120_000, placerCarryMax: 4 } };
+    const send = (volumes: VolumeRef[]) =>
+      client.workflow.signalWithStart('placerWorkflow', { workflowId: id, taskQueue: tq, args: [start], signal: placeVolumesSignal, signalArgs: [{ volumes }] });
+    await withWorker(fake, tq, async () => {
+      await send(muted);
+      await eventually(async () => assert.equal(fake.count('placerAsk', (a: { pool: string }[]) => a.some((r) => r.pool === 'mute')), 1), { timeoutMs: 20_000, what: 'muted volumes asked' });
+      // The rest in waves, so runs roll over with volumes waiting; the test plays the watcher's feed: whatever is
+      // neither bound nor held by the placer after a while is sent again.
+      for (let i = 0; i < others.length; i += 3) await send(others.slice(i, i + 3));
+      const bound = () => new Set(fake.calls.filter((c) => c.name === 'placerBind').map((c) => (c.arg as { name: string }).name));
+      await eventually(
+        async () => {
+          const missing = others.filter((r) => !bound().has(r.name));
+          if (missing.length) await send(missing);
+          assert.equal(missing.length, 0, `not bound yet: ${missing.map((r) => r.name).join(', ')}`);
+        },
+        { timeoutMs: 60_000, intervalMs: 1000, what: 'every other volume bound' },
+      );
+      // Each bound exactly once, to the pool that granted it; the muted ones still held, never bound or handed off.
+      const binds = fake.calls.filter((c) => c.name === 'placerBind').map((c) => (c.arg as { name: string }).name);
+      assert.equal(binds.length, new Set(binds).size, 'a volume bound twice');
+      const v = await client.workflow.getHandle(id).query(placerQuery);
+      assert.equal(v.items, muted.length, `held: ${JSON.stringify(v)}`);
+      for (const r of muted) assert.ok(!binds.includes(r.name) && fake.count('placerHandOff', (a: { name: string }) => a.name === r.name) === 0, r.name);
+      const l = await client.workflow.getHandle(poolWorkflowId({ namespace: 'ns', name: 'okc' })).query(ledgerQuery);
+      assert.equal(l.boundBytes, others.length * GiB, 'the ledger holds each bound volume once');
+    });
+    // It rolled over, and every run's input carried only volumes with a request out or a grant to bind with: the
+    // muted ones always, never one still waiting for its filter pass or its request.
+    const inputs: PlacerWorkflowInput[] = [];
+    for await (const w of client.workflow.list({ query: `WorkflowId = '${id}'` })) {
+      const h = await client.workflow.getHandle(id, w.runId).fetchHistory();
+      const started = h.events?.[0]?.workflowExecutionStartedEventAttributes;
+      const payload = started?.input?.payloads?.[0];
+      if (payload?.data) inputs.push(JSON.parse(Buffer.from(payload.data).toString('utf8')) as PlacerWorkflowInput);
+    }
+    const carried = inputs.filter((i) => i.items?.length);
+    assert.ok(carried.length >= 1, `runs: ${inputs.length}, none carried items`);
+    for (const i of carried) {
+      assert.ok(i.items!.every((it) => it.asked || it.grant), `carried without a request out: ${i.items!.filter((it) => !it.asked && !it.grant).map((it) => it.ref.name).join(', ')}`);
+      for (const r of muted) assert.ok(i.items!.some((it) => it.ref.name === r.name), `${r.name} not carried`);
+    }
   });
 
   it('placer: a pool that never answers — its volumes go to their own workflows after the silence, with the request released', async () => {

@@ -140,11 +140,17 @@ export function volumeActivities(d: ActivityDeps) {
       }
       // Release before the finalizer goes, so the bytes are free by the time anyone sees the volume gone.
       if (pool) await releaseOn(ref, pool);
+      // Patched on the copy just read (guarded by its resourceVersion): one GET fewer per deletion.
       if ((v.metadata.finalizers ?? []).includes(Finalizers.InState))
-        await d.kube.updateVolume(ref.namespace, ref.name, (cur) =>
-          cur.metadata.uid === ref.uid && (cur.metadata.finalizers ?? []).includes(Finalizers.InState)
-            ? { metadata: { finalizers: (cur.metadata.finalizers ?? []).filter((f) => f !== Finalizers.InState) } }
-            : null,
+        await d.kube.updateVolume(
+          ref.namespace,
+          ref.name,
+          (cur) =>
+            cur.metadata.uid === ref.uid && (cur.metadata.finalizers ?? []).includes(Finalizers.InState)
+              ? { metadata: { finalizers: (cur.metadata.finalizers ?? []).filter((f) => f !== Finalizers.InState) } }
+              : null,
+          5,
+          v,
         );
       return { released: true, waitingFor: [], ...(forced ? { forced } : {}) };
     },

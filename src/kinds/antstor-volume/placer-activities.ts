@@ -5,6 +5,7 @@
  * already bound, unschedulable or plugin-governed volume, a silent pool) is handed to the volume's own workflow,
  * which runs the full v0.7.0 path.
  */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { poolNodeId } from '../../api/objects.js';
 import type { AntstorVolume } from '../../api/types.js';
 import { schedule, type PlacementDecision } from '../../scheduler/chain.js';
@@ -24,6 +25,7 @@ import {
 import type { ActivityDeps } from '../../activities/deps.js';
 import { releaseFromLedger, reserveRequestFor } from '../storage-pool/ledger-activities.js';
 import { bindVolume } from './activities.js';
+import { recordPlacedRunStart } from '../../metrics/registry.js';
 
 /** What the placer does next with a volume after a filter pass. */
 export type PlacerDecision =
@@ -64,12 +66,32 @@ async function readVolume(d: ActivityDeps, ref: VolumeRef): Promise<AntstorVolum
 }
 
 /** Starts (or signals) the volume's workflow: with its placement when the placer bound it, bare when handed off. */
-async function startVolumeWorkflow(d: ActivityDeps, input: VolumeWorkflowInput, resourceVersion: string): Promise<void> {
+async function startVolumeWorkflow(d: Pick<ActivityDeps, 'temporal' | 'taskQueue' | 'timings'>, input: VolumeWorkflowInput, resourceVersion: string): Promise<void> {
   await d.temporal.workflow.signalWithStart('volumeWorkflow', {
     ...volumeStartOptions(d, input),
     signal: volumeEventSignal,
     signalArgs: [{ resourceVersion }],
   });
+}
+
+/**
+ * Starts the run of a volume the placer bound. Eagerly when it can: the start's response carries the run's first
+ * (and, for a parked run, only) workflow task straight to this worker, which saves the server a task-queue
+ * dispatch and a poll per placement. A run already open (rare: the volume's own workflow was woken meanwhile) is
+ * signalled with the binding's version instead, as before.
+ */
+export async function startPlacedRun(d: Pick<ActivityDeps, 'temporal' | 'eagerTemporal' | 'taskQueue' | 'timings'>, input: VolumeWorkflowInput, resourceVersion: string): Promise<void> {
+  if (d.eagerTemporal) {
+    try {
+      const h = await d.eagerTemporal.workflow.start('volumeWorkflow', { ...volumeStartOptions(d, input), requestEagerStart: true });
+      recordPlacedRunStart(h.eagerlyStarted ? 'eager' : 'queued');
+      return;
+    } catch (e) {
+      if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+    }
+  }
+  await startVolumeWorkflow(d, input, resourceVersion);
+  recordPlacedRunStart(d.eagerTemporal ? 'signalled' : 'queued');
 }
 
 export function placerActivities(d: ActivityDeps) {
@@ -188,7 +210,7 @@ export function placerActivities(d: ActivityDeps) {
           message: b.message,
         };
         const rv = b.resourceVersion ?? '';
-        await startVolumeWorkflow(d, { ref, timings: d.timings, placed: true, state: { record, lastResourceVersion: rv } }, rv);
+        await startPlacedRun(d, { ref, timings: d.timings, placed: true, state: { record, lastResourceVersion: rv } }, rv);
         return { uid: ref.uid, result: 'bound' };
       });
     },
@@ -212,20 +234,21 @@ export function placerActivities(d: ActivityDeps) {
      * pool's drift repair: holding bytes a little longer is safe, releasing a binding is not.
      */
     async placerReleaseStrays({ strays }: { strays: { uid: string; pool: string; requestId: string; key?: string }[] }): Promise<number> {
-      let released = 0;
-      for (const s of strays) {
+      // 16 at a time: one by one, a few hundred strays (a burst of hand-offs) outlasted the activity's 30 s, and
+      // every retry started over.
+      const done = await mapLimit(strays, 16, async (s) => {
         const [namespace, name] = s.key?.split('/') ?? [];
         const cached = namespace && name ? undefined : d.cache.listVolumes().find((v) => v.metadata.uid === s.uid);
         const ns = namespace ?? cached?.metadata.namespace;
         const n = name ?? cached?.metadata.name;
-        if (!ns || !n) continue;
+        if (!ns || !n) return 0;
         const live = await d.kube.getVolume(ns, n);
-        if (live && live.metadata.uid === s.uid && live.spec?.targetNodeId === s.pool) continue;
+        if (live && live.metadata.uid === s.uid && live.spec?.targetNodeId === s.pool) return 0;
         d.assumed?.forget(s.uid, s.pool);
         await releaseFromLedger(d, { namespace: ns, name: s.pool }, s.uid, s.requestId);
-        released++;
-      }
-      return released;
+        return 1;
+      });
+      return done.reduce((a: number, b: number) => a + b, 0);
     },
   };
 }

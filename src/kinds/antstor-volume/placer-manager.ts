@@ -31,10 +31,25 @@ const acts = proxyActivities<Acts>({ startToCloseTimeout: '30s', retry: { initia
 
 /** At most this many volumes per filter pass, request round or bind round (the rest wait for the next). */
 export const PLACER_BATCH = 250;
+/** At most this many volumes travel in the next run's input at continue-as-new (about 0.5 KB each). */
+export const PLACER_CARRY_MAX = 2000;
 /** How long a handed-off volume is not taken back (its own workflow reports within a minute). */
 export const HANDED_OFF_MEMORY_MS = 30 * 60_000;
 /** Bind rounds at once (each writes 16 bindings at a time). */
 const BIND_ROUNDS = 2;
+/**
+ * v0.9.0: pools with a request of the placer's out at once. Each pool answers in its own signal, and the placer's
+ * inbox is one workflow: with 1,000 pools a batch of 250 volumes went to ~220 pools, whose answers queued for
+ * seconds each on the placer's lock (W2). Volumes for other pools wait their turn in the placer.
+ */
+export const PLACER_MAX_POOLS_ASKED = 64;
+/** v0.9.0: stray grants per release activity (each is a GET and a signal; the activity has 30 s). */
+export const PLACER_STRAY_CHUNK = 100;
+
+export interface PlacerFlags {
+  /** v0.9.0 (patch placer-v0.9.0): PLACER_MAX_POOLS_ASKED and PLACER_STRAY_CHUNK apply. */
+  boundedFanOut?: boolean;
+}
 
 type Stray = { uid: string; pool: string; requestId: string; key?: string };
 
@@ -69,7 +84,10 @@ export class PlacerManager {
   private placed = 0;
   private handedOff = 0;
 
-  constructor(input: PlacerWorkflowInput) {
+  constructor(
+    input: PlacerWorkflowInput,
+    private readonly flags: PlacerFlags = {},
+  ) {
     this.namespace = input.namespace;
     this.timings = input.timings;
     this.handed = { ...(input.handed ?? {}) };
@@ -118,7 +136,7 @@ export class PlacerManager {
     return (
       this.replies.length > 0 ||
       (this.toDecide.length > 0 && !this.decideRunning) ||
-      (this.toAsk.length > 0 && !this.askRunning) ||
+      (this.toAsk.length > 0 && !this.askRunning && this.canAsk()) ||
       (this.toBind.length > 0 && this.bindRounds < BIND_ROUNDS) ||
       (this.toHandOff.length > 0 && !this.handOffRunning) ||
       (!this.strayRunning && this.strays.some((x) => !this.items.has(x.uid)))
@@ -142,7 +160,7 @@ export class PlacerManager {
         return {
           namespace: this.namespace,
           timings: this.timings,
-          items: [...this.items.values()].filter((it) => !this.toHandOff.some((h) => h.it === it)),
+          items: this.carried(),
           handed: this.handed,
           strays: this.strays,
           handOff: this.toHandOff.map(({ it, release }) => ({ ref: it.ref, ...(release ? { release } : {}) })),
@@ -151,6 +169,22 @@ export class PlacerManager {
       this.step();
       this.describe();
     }
+  }
+
+  /**
+   * The items the next run takes over. Every one holding or awaiting a grant travels (it holds bytes on a ledger);
+   * beyond PLACER_CARRY_MAX the ones with nothing out are left behind — the watcher's feed sends a volume again
+   * when it has not left within minutes — so the next run's input stays far below the server's 4 MiB message limit
+   * (the feed keeps the placer under that anyway: this is the guard for a feed that does not).
+   */
+  private carried(): PlacerItem[] {
+    const max = this.timings.placerCarryMax ?? PLACER_CARRY_MAX;
+    const all = [...this.items.values()].filter((it) => !this.toHandOff.some((h) => h.it === it));
+    if (all.length <= max) return all;
+    const out = all.filter((it) => it.grant || it.asked);
+    for (const it of all) if (out.length < max && !(it.grant || it.asked)) out.push(it);
+    log.warn('placer: too many volumes to carry across continue-as-new; the rest come back from the watcher', { held: all.length, carried: out.length });
+    return out;
   }
 
   private silenceMs(): number {
@@ -226,7 +260,7 @@ export class PlacerManager {
       }
     }
     if (this.toDecide.length && !this.decideRunning) this.start('filter pass', () => this.decide());
-    if (this.toAsk.length && !this.askRunning) this.start('requests', () => this.ask());
+    if (this.toAsk.length && !this.askRunning && this.canAsk()) this.start('requests', () => this.ask());
     while (this.toBind.length && this.bindRounds < BIND_ROUNDS) this.start('bindings', () => this.bind());
     if (this.toHandOff.length && !this.handOffRunning) this.start('hand-offs', () => this.handOff());
     if (!this.strayRunning && this.strays.some((x) => !this.items.has(x.uid))) this.start('stray grants', () => this.releaseStrays());
@@ -267,8 +301,43 @@ export class PlacerManager {
     }
   }
 
+  /** Pools with a request of this placer out (their answers are yet to come). */
+  private poolsAsked(): Set<string> {
+    const out = new Set<string>();
+    for (const it of this.items.values()) if (it.asked) out.add(it.asked.pool);
+    return out;
+  }
+
+  /** A volume waiting to ask can: its pool is asked already, or fewer than PLACER_MAX_POOLS_ASKED are. */
+  private canAsk(): boolean {
+    if (!this.flags.boundedFanOut) return true;
+    const asked = this.poolsAsked();
+    if (asked.size < PLACER_MAX_POOLS_ASKED) return true;
+    return this.toAsk.some((it) => !it.candidates.length || !this.items.has(it.ref.uid) || asked.has(it.candidates[0]!.pool));
+  }
+
+  /** The next request round: up to PLACER_BATCH volumes, to at most PLACER_MAX_POOLS_ASKED pools in all. */
+  private takeToAsk(): PlacerItem[] {
+    if (!this.flags.boundedFanOut) return this.toAsk.splice(0, PLACER_BATCH);
+    const pools = this.poolsAsked();
+    const out: PlacerItem[] = [];
+    const rest: PlacerItem[] = [];
+    for (const it of this.toAsk) {
+      const pool = it.candidates[0]?.pool;
+      const fits = out.length < PLACER_BATCH && (!pool || pools.has(pool) || pools.size < PLACER_MAX_POOLS_ASKED);
+      if (!fits) {
+        rest.push(it);
+        continue;
+      }
+      if (pool) pools.add(pool);
+      out.push(it);
+    }
+    this.toAsk.splice(0, this.toAsk.length, ...rest);
+    return out;
+  }
+
   private async ask(): Promise<void> {
-    const batch = this.toAsk.splice(0, PLACER_BATCH).filter((it) => this.items.has(it.ref.uid) && it.candidates.length && !this.leaving(it));
+    const batch = this.takeToAsk().filter((it) => this.items.has(it.ref.uid) && it.candidates.length && !this.leaving(it));
     if (!batch.length) return;
     this.askRunning = true;
     try {
@@ -331,7 +400,7 @@ export class PlacerManager {
    * goes), and the activity leaves a grant the API server shows as the volume's binding.
    */
   private async releaseStrays(): Promise<void> {
-    const ready = this.strays.filter((x) => !this.items.has(x.uid));
+    const ready = this.strays.filter((x) => !this.items.has(x.uid)).slice(0, this.flags.boundedFanOut ? PLACER_STRAY_CHUNK : undefined);
     if (!ready.length) return;
     this.strayRunning = true;
     try {

@@ -19,6 +19,7 @@ import {
   SA_NODE,
   SA_PHASE,
   SA_POOL,
+  VOLUME_REVISION,
   type ObjectEvent,
   type ObjectRef,
   type PlacementRecord,
@@ -178,7 +179,8 @@ export class VolumeManager {
       }
       if (workflowInfo().continueAsNewSuggested && !this.dirty && !this.retryRequested) {
         await condition(allHandlersFinished);
-        return { continueAsNew: { ref: this.ref, timings: this.timings, state: { record: this.record, lastResourceVersion: this.lastRv } } };
+        // The next run is a fresh history: it starts at the current code revision, without patch markers.
+        return { continueAsNew: { ref: this.ref, timings: this.timings, state: { record: this.record, lastResourceVersion: this.lastRv }, rev: VOLUME_REVISION } };
       }
       const retry = this.retryRequested || !woke;
       this.dirty = false;

@@ -25,7 +25,15 @@ function newPending(v: AntstorVolume): boolean {
 const created = (v: AntstorVolume): number => Date.parse(v.metadata.creationTimestamp ?? '') || 0;
 
 export function watchVolumes(ctx: WatchContext): void {
-  const feed = ctx.opts.placer ? new PlacerFeed(ctx.client, ctx.opts, ctx.namespace, ctx.log) : undefined;
+  const feed = ctx.opts.placer
+    ? new PlacerFeed(ctx.client, ctx.opts, ctx.namespace, ctx.log, {
+        ...(ctx.opts.placerMaxInFlight ? { maxInFlight: ctx.opts.placerMaxInFlight } : {}),
+        stillNew: (uid) => {
+          const v = ctx.cache.listVolumes().find((x) => x.metadata.uid === uid);
+          return v && newPending(v) ? { namespace: ctx.namespace, name: v.metadata.name!, uid } : undefined;
+        },
+      })
+    : undefined;
   const since = Date.now();
   if (feed) ctx.onStop(() => feed.close());
   ctx.on<AntstorVolume>('volume', (e) => {
@@ -34,6 +42,8 @@ export function watchVolumes(ctx: WatchContext): void {
     const uid = v.metadata.uid!;
     const rv = v.metadata.resourceVersion ?? '';
     const old = e.type === 'update' ? (e.old as AntstorVolume | undefined) : undefined;
+    // Bound, reported, being deleted or gone: no longer with the placer (its window makes room for the next).
+    if (feed && (e.type === 'delete' || !newPending(v))) feed.done(uid);
     if (old && !ctx.opts.statusOnlyWakes && volumeWakeKey(old) === volumeWakeKey(v)) {
       // Status only (our own status.msg, the agent's status): no workflow task for it; MetaSync mirrors status.
       if (ctx.opts.metasync) ctx.metasyncDirty('AntstorVolume', name);
@@ -74,6 +84,11 @@ export function watchVolumes(ctx: WatchContext): void {
   ctx.onCapacityChanged((reason) => {
     for (const v of ctx.cache.listVolumes()) {
       if (v.spec?.targetNodeId || v.metadata.deletionTimestamp) continue;
+      // A new volume the placer has (no status.msg: never reported) has no workflow waiting for capacity: the
+      // signal would only be refused. At W2's size that was thousands of refused signals per capacity change.
+      // Its placer sees the change in its next filter pass; a volume whose workflow reported it unschedulable has
+      // a status.msg and is woken.
+      if (feed && newPending(v)) continue;
       const name = v.metadata.name!;
       const id = volumeWorkflowId({ namespace: ctx.namespace, name, uid: v.metadata.uid! });
       ctx.wake(`retry/${name}/${v.metadata.uid}`, id, retryPlacementSignal, { reason });

@@ -36,10 +36,13 @@ export const VOLUME_PATCHES = {
 } as const;
 
 export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<PlacementRecord> {
-  const v040 = patched(VOLUME_PATCHES.v040);
-  const v050 = patched(VOLUME_PATCHES.v050);
-  const v060 = patched(VOLUME_PATCHES.v060);
-  const v080 = patched(VOLUME_PATCHES.v080);
+  // A run started for revision 9 or later has every patch below in force and records no marker for them (the
+  // input is part of the history, so replay takes the same branch); older runs ask `patched()` as they always did.
+  const current = (input.rev ?? 0) >= 9; // revision 9 folded in the patches up to v0.8.0
+  const v040 = current || patched(VOLUME_PATCHES.v040);
+  const v050 = current || patched(VOLUME_PATCHES.v050);
+  const v060 = current || patched(VOLUME_PATCHES.v060);
+  const v080 = current || patched(VOLUME_PATCHES.v080);
   const volume = new VolumeManager(input, { boundedLedgerWait: v040, localActivities: v040, strayGrants: v050, patientLedgerWait: v060, parkWhenBound: v080 });
   setHandler(volumeEventSignal, (e) => volume.onEvent(e));
   setHandler(retryPlacementSignal, () => volume.onRetry());
@@ -54,8 +57,17 @@ export async function volumeWorkflow(input: VolumeWorkflowInput): Promise<Placem
  * PlacerWorkflow (v0.8.0): one per namespace; admits new volumes in batches and starts each bound volume's
  * workflow with its placement (PlacerManager).
  */
+export const PLACER_PATCHES = {
+  /**
+   * v0.9.0: requests out to at most PLACER_MAX_POOLS_ASKED pools at once (each answers the placer with its own
+   * signal), and stray grants given back in chunks of 100, 16 at a time.
+   */
+  v090: 'placer-v0.9.0',
+} as const;
+
 export async function placerWorkflow(input: PlacerWorkflowInput): Promise<void> {
-  const placer = new PlacerManager(input);
+  const v090 = patched(PLACER_PATCHES.v090);
+  const placer = new PlacerManager(input, { boundedFanOut: v090 });
   setHandler(placeVolumesSignal, ({ volumes }) => placer.onPlace(volumes));
   setHandler(reserveRepliesSignal, ({ replies }) => placer.onReplies(replies));
   setHandler(placerQuery, (volume) => placer.view(volume));

@@ -1,0 +1,27 @@
+/** The benchmark's profile helpers: API requests per placement from the API server's own counter. */
+import assert from 'node:assert/strict';
+import { parseRequestTotals, requestsPer } from '../../bench/apiserver-requests.js';
+
+const sample = (patches: number, creates: number) => `# HELP apiserver_request_total [STABLE] Counter of apiserver requests
+# TYPE apiserver_request_total counter
+apiserver_request_total{code="200",component="apiserver",dry_run="",group="volume.antstor.alipay.com",resource="antstorvolumes",scope="resource",subresource="",verb="PATCH",version="v1"} ${patches}
+apiserver_request_total{code="409",component="apiserver",dry_run="",group="volume.antstor.alipay.com",resource="antstorvolumes",scope="resource",subresource="",verb="PATCH",version="v1"} 2
+apiserver_request_total{code="200",component="apiserver",dry_run="",group="volume.antstor.alipay.com",resource="antstorvolumes",scope="resource",subresource="status",verb="PATCH",version="v1"} ${patches} 1700000000000
+apiserver_request_total{code="201",component="apiserver",dry_run="",group="volume.antstor.alipay.com",resource="antstorvolumes",scope="resource",subresource="",verb="POST",version="v1"} ${creates}
+apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="",scope="",subresource="/readyz",verb="GET",version=""} 99
+apiserver_request_total{code="0",component="apiserver",dry_run="",group="volume.antstor.alipay.com",resource="antstorvolumes",scope="namespace",subresource="",verb="WATCH",version="v1"} 3
+apiserver_request_duration_seconds_count{verb="PATCH",resource="antstorvolumes"} 100000
+`;
+
+describe('bench: API requests per placement (apiserver_request_total)', () => {
+  it('sums the counter by verb and resource/subresource, every response code together, skipping non-resource paths and other metrics', () => {
+    const t = parseRequestTotals(sample(10, 4));
+    assert.deepEqual(t, { 'PATCH antstorvolumes': 12, 'PATCH antstorvolumes/status': 10, 'POST antstorvolumes': 4, 'WATCH antstorvolumes': 3 });
+  });
+
+  it('divides what was served between two readings by the placements, and totals the writes apart', () => {
+    const r = requestsPer(parseRequestTotals(sample(10, 4)), parseRequestTotals(sample(30, 14)), 10);
+    assert.deepEqual(r.perPlacement, { 'PATCH antstorvolumes': 2, 'PATCH antstorvolumes/status': 2, 'POST antstorvolumes': 1 });
+    assert.equal(r.writesPerPlacement, 5);
+  });
+});
