@@ -179,7 +179,11 @@ export class PlacerManager {
    */
   private carried(): PlacerItem[] {
     const max = this.timings.placerCarryMax ?? PLACER_CARRY_MAX;
-    const all = [...this.items.values()].filter((it) => !this.toHandOff.some((h) => h.it === it));
+    // An item without a request out is decided again in the next run (the constructor queues it for a filter
+    // pass), so its decision and candidates (~2 KB at 1,000 pools) need not travel.
+    const all = [...this.items.values()]
+      .filter((it) => !this.toHandOff.some((h) => h.it === it))
+      .map((it): PlacerItem => (it.asked ? it : { ...it, decision: undefined, candidates: [] }));
     if (all.length <= max) return all;
     const out = all.filter((it) => it.grant || it.asked);
     for (const it of all) if (out.length < max && !(it.grant || it.asked)) out.push(it);
