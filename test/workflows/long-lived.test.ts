@@ -35,6 +35,7 @@ import {
   placerWorkflowId,
   volumeEventSignal,
   volumeWorkflowId,
+  VOLUME_REVISION,
   type PoolView,
   type PlacerWorkflowInput,
   type ReserveReplyMsg,
@@ -580,28 +581,35 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
     });
   });
 
-  it('volume: a first activation with events, a retry and a stray reply waiting places the volume once', async () => {
-    const tq = newQueue();
-    const fake = new FakeCluster(() => client, tq);
-    fake.capacity.set('pa', 10 * GiB);
-    fake.volumes.set('vol-a', { rv: 1, target: '', candidates: ['pa'] });
-    const ref: VolumeRef = { namespace: 'ns', name: 'vol-a', uid: 'uid-a' };
-    const id = volumeWorkflowId(ref);
-    await client.workflow.signalWithStart('volumeWorkflow', { workflowId: id, taskQueue: tq, args: [{ ref, timings }], signal: volumeEventSignal, signalArgs: [{ resourceVersion: '1' }] });
-    await client.workflow.getHandle(id).signal(retryPlacementSignal, { reason: 'capacity' });
-    await client.workflow.getHandle(id).signal(reserveReplySignal, { requestId: 'uid-a/1', pool: 'pa', result: { accepted: false, reason: 'Stale', freeBytes: 0 } });
-    await client.workflow.getHandle(id).signal(volumeEventSignal, { resourceVersion: '2' });
-    await withWorker(fake, tq, async () => {
-      await eventually(async () => {
-        const rec = await client.workflow.getHandle(id).query(placementQuery);
-        assert.equal(rec.phase, 'Bound');
-        assert.equal(rec.pool, 'pa');
+  // Runs without a revision take the patched() path (older controllers); runs of revision 9 (every start since
+  // v0.9.0) have the patches in force without markers: both meet their first activation with signals waiting.
+  for (const [label, rev] of [['patched() path, no revision', undefined], [`revision ${VOLUME_REVISION}`, VOLUME_REVISION]] as const)
+    it(`volume (${label}): a first activation with events, a retry and a stray reply waiting places the volume once`, async () => {
+      const tq = newQueue();
+      const fake = new FakeCluster(() => client, tq);
+      const x = rev ? 'r' : 'a';
+      fake.capacity.set(`p${x}`, 10 * GiB);
+      fake.volumes.set(`vol-${x}`, { rv: 1, target: '', candidates: [`p${x}`] });
+      const ref: VolumeRef = { namespace: 'ns', name: `vol-${x}`, uid: `uid-${x}` };
+      const id = volumeWorkflowId(ref);
+      await client.workflow.signalWithStart('volumeWorkflow', { workflowId: id, taskQueue: tq, args: [{ ref, timings, ...(rev ? { rev } : {}) }], signal: volumeEventSignal, signalArgs: [{ resourceVersion: '1' }] });
+      await client.workflow.getHandle(id).signal(retryPlacementSignal, { reason: 'capacity' });
+      await client.workflow.getHandle(id).signal(reserveReplySignal, { requestId: `uid-${x}/1`, pool: `p${x}`, result: { accepted: false, reason: 'Stale', freeBytes: 0 } });
+      await client.workflow.getHandle(id).signal(volumeEventSignal, { resourceVersion: '2' });
+      await withWorker(fake, tq, async () => {
+        await eventually(async () => {
+          const rec = await client.workflow.getHandle(id).query(placementQuery);
+          assert.equal(rec.phase, 'Bound');
+          assert.equal(rec.pool, `p${x}`);
+        });
+        assert.equal(fake.count('volumeBind'), 1);
+        const ledger = await client.workflow.getHandle(poolWorkflowId({ namespace: 'ns', name: `p${x}` })).query(ledgerQuery);
+        assert.deepEqual(ledger.bindings.map((b) => b.uid), [`uid-${x}`]);
       });
-      assert.equal(fake.count('volumeBind'), 1);
-      const ledger = await client.workflow.getHandle(poolWorkflowId({ namespace: 'ns', name: 'pa' })).query(ledgerQuery);
-      assert.deepEqual(ledger.bindings.map((b) => b.uid), ['uid-a']);
+      // The revision decides whether the history holds patch markers.
+      const markers = ((await client.workflow.getHandle(id).fetchHistory()).events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+      assert.equal(markers.length > 0, !rev, `patch markers: ${markers.length}`);
     });
-  });
 
   /** A volume `vol-<x>` (uid `uid-<x>`) whose first candidate pool is silent or busy and whose second has room. */
   function volumeWithTwoPools(x: string, first: string, mode: 'silent' | 'busy', second: string) {
