@@ -31,7 +31,10 @@ const acts = proxyActivities<Acts>({ startToCloseTimeout: '30s', retry: { initia
 
 /** At most this many volumes per filter pass, request round or bind round (the rest wait for the next). */
 export const PLACER_BATCH = 250;
-/** At most this many volumes travel in the next run's input at continue-as-new (about 0.5 KB each). */
+/**
+ * At most this many volumes travel in the next run's input at continue-as-new (~2 KB each with a request out at
+ * 1,000 pools, a few hundred bytes without: see carried()).
+ */
 export const PLACER_CARRY_MAX = 2000;
 /** How long a handed-off volume is not taken back (its own workflow reports within a minute). */
 export const HANDED_OFF_MEMORY_MS = 30 * 60_000;
@@ -312,12 +315,16 @@ export class PlacerManager {
     return out;
   }
 
-  /** A volume waiting to ask can: its pool is asked already, or fewer than PLACER_MAX_POOLS_ASKED are. */
+  /** A request to `pool` fits: that pool is asked already, or fewer than PLACER_MAX_POOLS_ASKED are. */
+  private static fits(pool: string | undefined, asked: Set<string>): boolean {
+    return !pool || asked.has(pool) || asked.size < PLACER_MAX_POOLS_ASKED;
+  }
+
+  /** Some volume waiting to ask can (or is gone, and the round drops it). */
   private canAsk(): boolean {
     if (!this.flags.boundedFanOut) return true;
     const asked = this.poolsAsked();
-    if (asked.size < PLACER_MAX_POOLS_ASKED) return true;
-    return this.toAsk.some((it) => !it.candidates.length || !this.items.has(it.ref.uid) || asked.has(it.candidates[0]!.pool));
+    return this.toAsk.some((it) => !this.items.has(it.ref.uid) || PlacerManager.fits(it.candidates[0]?.pool, asked));
   }
 
   /** The next request round: up to PLACER_BATCH volumes, to at most PLACER_MAX_POOLS_ASKED pools in all. */
@@ -328,8 +335,7 @@ export class PlacerManager {
     const rest: PlacerItem[] = [];
     for (const it of this.toAsk) {
       const pool = it.candidates[0]?.pool;
-      const fits = out.length < PLACER_BATCH && (!pool || pools.has(pool) || pools.size < PLACER_MAX_POOLS_ASKED);
-      if (!fits) {
+      if (out.length >= PLACER_BATCH || !PlacerManager.fits(pool, pools)) {
         rest.push(it);
         continue;
       }
