@@ -67,14 +67,25 @@ function selectorMatches(
   reason: string,
 ): boolean {
   if (sel === undefined) return true;
-  let reqs;
+  const reqs = parsedSelector(sel);
+  // LiteIO logs and passes; we refuse to place on a selector we cannot read.
+  if (!reqs) return reject(ctx, Reasons.InvalidSelector);
+  return matchSelector(reqs, labels) || reject(ctx, reason);
+}
+
+/** Parsed selectors by text (a filter pass reads the volume's selector once per pool); undefined when invalid. */
+const selectorCache = new Map<string, ReturnType<typeof parseLabelSelector> | undefined>();
+function parsedSelector(sel: string): ReturnType<typeof parseLabelSelector> | undefined {
+  if (selectorCache.has(sel)) return selectorCache.get(sel);
+  let reqs: ReturnType<typeof parseLabelSelector> | undefined;
   try {
     reqs = parseLabelSelector(sel);
   } catch {
-    // LiteIO logs and passes; we refuse to place on a selector we cannot read.
-    return reject(ctx, Reasons.InvalidSelector);
+    reqs = undefined;
   }
-  return matchSelector(reqs, labels) || reject(ctx, reason);
+  if (selectorCache.size >= 1024) selectorCache.clear(); // bounded: selectors are few, volumes' texts are not
+  selectorCache.set(sel, reqs);
+  return reqs;
 }
 
 function termsMatch(

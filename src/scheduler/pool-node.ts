@@ -7,7 +7,6 @@ import {
   poolCapacityBytes,
   poolNodeId,
   poolReservedLVBytes,
-  volumeIsLocalTo,
   volumeReservationId,
   volumeTotalBytes,
 } from '../api/objects.js';
@@ -32,36 +31,97 @@ export interface PoolNode {
 export const nodeId = (n: PoolNode): string => poolNodeId(n.pool);
 
 function annotationMatchesAny(v: AntstorVolume, sel: Record<string, string>): boolean {
+  if (sel === NO_SELECTOR) return false;
   const a = v.metadata.annotations ?? {};
   return Object.entries(sel).some(([k, val]) => a[k] === val);
 }
 
+/** The ignore selector when none is given (one object: the memos below are keyed by identity). */
+const NO_SELECTOR: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+interface VolumeBase {
+  bytes: number;
+  sizeByte: number;
+  reservationId: string;
+  viaReservation: boolean;
+  host: string;
+}
+/**
+ * The pool-independent part of a volume's entry, per volume object: a filter pass converts the same volume once per
+ * pool (1,000 times at W2's size), and cached objects are replaced, never mutated, when they change.
+ */
+const volumeBase = new WeakMap<AntstorVolume, VolumeBase>();
+function baseOf(v: AntstorVolume): VolumeBase {
+  let b = volumeBase.get(v);
+  if (!b) {
+    b = {
+      bytes: volumeTotalBytes(v),
+      sizeByte: v.spec?.sizeByte || 0,
+      reservationId: volumeReservationId(v),
+      viaReservation: !!v.metadata.annotations?.[Annotations.ReservationId],
+      host: v.spec?.hostNode?.id ?? '',
+    };
+    volumeBase.set(v, b);
+  }
+  return b;
+}
+
 /** What a volume takes from the pool of `poolNodeId` (the same conversion for bound volumes and requests). */
-export function capacityEntryFor(v: AntstorVolume, poolNodeId: string, ignoreAnnoSelector: Record<string, string> = {}): CapacityEntry {
-  const remote = !volumeIsLocalTo(v, poolNodeId);
-  return {
-    bytes: volumeTotalBytes(v),
-    sizeByte: v.spec?.sizeByte || 0,
-    remote,
-    countsRemote: remote && !annotationMatchesAny(v, ignoreAnnoSelector),
-    reservationId: volumeReservationId(v),
-  };
+export function capacityEntryFor(v: AntstorVolume, poolNodeId: string, ignoreAnnoSelector: Record<string, string> = NO_SELECTOR): CapacityEntry {
+  const b = baseOf(v);
+  // Local when the host node is the pool's node (volumeIsLocalTo); a missing hostNode is remote.
+  const remote = !(b.host !== '' && b.host === poolNodeId);
+  return { bytes: b.bytes, sizeByte: b.sizeByte, remote, countsRemote: remote && !annotationMatchesAny(v, ignoreAnnoSelector), reservationId: b.reservationId };
 }
 
 /** A new volume's request on the pool of `poolNodeId`, as the ledger receives it. */
-export function capacityRequestFor(v: AntstorVolume, poolNodeId: string, ignoreAnnoSelector: Record<string, string> = {}): CapacityRequest {
-  return { ...capacityEntryFor(v, poolNodeId, ignoreAnnoSelector), viaReservation: !!v.metadata.annotations?.[Annotations.ReservationId] };
+export function capacityRequestFor(v: AntstorVolume, poolNodeId: string, ignoreAnnoSelector: Record<string, string> = NO_SELECTOR): CapacityRequest {
+  const b = baseOf(v);
+  const remote = !(b.host !== '' && b.host === poolNodeId);
+  return {
+    bytes: b.bytes,
+    sizeByte: b.sizeByte,
+    remote,
+    countsRemote: remote && !annotationMatchesAny(v, ignoreAnnoSelector),
+    reservationId: b.reservationId,
+    viaReservation: b.viaReservation,
+  };
 }
 
-/** The pool's capacity as admission sees it. */
+const capacityMemo = new WeakMap<StoragePool, PoolCapacity>();
+
+/** The pool's capacity as admission sees it (per pool object: parsing its quantities once, not per volume). */
 export function poolCapacity(p: StoragePool): PoolCapacity {
-  return { capacityBytes: poolCapacityBytes(p) - poolReservedLVBytes(p), availableBytes: poolAvailableBytes(p) };
+  let c = capacityMemo.get(p);
+  if (!c) capacityMemo.set(p, (c = { capacityBytes: poolCapacityBytes(p) - poolReservedLVBytes(p), availableBytes: poolAvailableBytes(p) }));
+  return c;
 }
 
-/** Totals of the volumes bound to the pool. */
-export function nodeTotals(n: PoolNode, ignoreAnnoSelector: Record<string, string> = {}): Totals {
+/**
+ * Totals per volume list (then per node id and ignore selector). A filter pass asks for a pool's totals in several
+ * filters and again for its score, per volume: summing the bound volumes each time made a pass cost O(every bound
+ * volume in the cluster), which grew W1×3's placements 3× dearer than W1's. PoolNode.volumes is replaced, never
+ * mutated, when a volume is counted on a pool, so the memo follows the array's identity.
+ */
+const totalsMemo = new WeakMap<readonly AntstorVolume[], Map<string, Totals>>();
+
+const selectorKeys = new WeakMap<Record<string, string>, string>();
+const selectorKey = (sel: Record<string, string>): string => {
+  let k = selectorKeys.get(sel);
+  if (k === undefined) selectorKeys.set(sel, (k = Object.keys(sel).length ? JSON.stringify(Object.entries(sel).sort()) : ''));
+  return k;
+};
+
+/** Totals of the volumes bound to the pool (memoized: callers must treat the result as read-only). */
+export function nodeTotals(n: PoolNode, ignoreAnnoSelector: Record<string, string> = NO_SELECTOR): Totals {
   const id = nodeId(n);
-  return totals(n.volumes.map((v) => capacityEntryFor(v, id, ignoreAnnoSelector)));
+  let memo = totalsMemo.get(n.volumes);
+  if (!memo) totalsMemo.set(n.volumes, (memo = new Map()));
+  const sel = selectorKey(ignoreAnnoSelector);
+  const key = `${id}\u0000${sel}`;
+  let t = memo.get(key);
+  if (!t) memo.set(key, (t = totals(n.volumes.map((v) => capacityEntryFor(v, id, ignoreAnnoSelector)))));
+  return t;
 }
 
 /** The pool's held reservations, with whether a bound volume claims each. */

@@ -75,6 +75,12 @@ export interface Timings {
   heartbeatLostMs?: number;
   /** Heartbeat: a Lease older than this makes the pool offline (default 24 h). */
   heartbeatOfflineMs?: number;
+  /**
+   * Heartbeat: how often a pool with a fresh Lease looks at it again by its own durable timer (default 30 min). The
+   * watcher wakes a pool within seconds of its Lease lapsing, so this is only the net under a controller that runs
+   * workers without a watcher; it is long because 1,000 pools each waking every 3 min cost more than the placements.
+   */
+  heartbeatRecheckMs?: number;
   /** How often a pool without a Lease, or one blocked on deletion, is looked at again (default 60 s). */
   poolRecheckMs?: number;
   /** A pool that has not answered a reservation request this long is reported in status.msg (default 20 s). */
@@ -105,6 +111,7 @@ export const DEFAULT_TIMINGS: Timings = {
   orphanPoolAgeMs: 10 * 60_000,
   heartbeatLostMs: 3 * 60_000,
   heartbeatOfflineMs: 24 * 60 * 60_000,
+  heartbeatRecheckMs: 30 * 60_000,
   poolRecheckMs: 60_000,
 };
 

@@ -145,3 +145,45 @@ describe('e2e: StoragePool lifecycle', function () {
     assert.ok(events.items.some((e) => e.reason === 'ForcedCleanup' && /antstor.alipay.com\/logic-volume/.test(e.message ?? '')));
   });
 });
+
+describe('e2e: StoragePool heartbeat lapse, found by the watcher', function () {
+  // A lapse is noticed by the watcher's sweep of cached Leases, not by a per-pool timer: the pool's own net is set
+  // to 10 min here, so only the sweep can turn it unknown within seconds.
+  const LOST = 4_000;
+  let c: TestCluster;
+  const pool = async (name: string) => (await c.co.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: c.ns, plural: PLURAL_POOL, name })) as StoragePool;
+
+  before(async () => {
+    c = await newTestCluster(await testEnv(), 'lapse');
+    await c.startOperator({ timings: { heartbeatLostMs: LOST, heartbeatRecheckMs: 10 * 60_000 } });
+  });
+  after(async () => c?.stop());
+
+  it('a ready pool whose agent stops renewing turns unknown soon after heartbeatLostMs, woken once, with no timer of its own due', async () => {
+    await c.createPool('quiet', { bytes: 10 * GiB });
+    await c.createPool('renewed', { bytes: 10 * GiB });
+    await eventually(async () => {
+      assert.equal((await pool('quiet')).status?.status, 'ready');
+      assert.equal((await pool('renewed')).status?.status, 'ready');
+    }, { timeoutMs: 20_000 });
+    // The other agent keeps renewing every second; 'quiet' never renews again.
+    const renewing = setInterval(() => void c.setLease('renewed', new Date()).catch(() => undefined), 1000);
+    try {
+      const t0 = Date.now();
+      await eventually(async () => assert.equal((await pool('quiet')).status?.status, 'unknown'), { timeoutMs: 20_000, what: 'quiet unknown' });
+      assert.ok(Date.now() - t0 < LOST + 8_000, `unknown after ${Date.now() - t0} ms`);
+      await new Promise((r) => setTimeout(r, LOST));
+      assert.equal((await pool('renewed')).status?.status, 'ready', 'a renewed pool stays ready');
+    } finally {
+      clearInterval(renewing);
+    }
+    const events = (await c.op!.client.workflow.getHandle(`pool/${c.ns}/quiet`).fetchHistory()).events ?? [];
+    const text = (e: (typeof events)[number]) => {
+      const d = e.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0]?.data;
+      return d ? Buffer.from(d as Uint8Array).toString() : '';
+    };
+    const lapsed = events.filter((e) => text(e).includes('lease-lapsed'));
+    assert.equal(lapsed.length, 1, `one lapse wake (got ${lapsed.length})`);
+    assert.equal(events.filter((e) => e.timerFiredEventAttributes).length, 0, 'no timer fired: the sweep woke it');
+  });
+});

@@ -22,14 +22,17 @@ export interface PlacerFeedOptions {
   maxInFlight?: number;
   /** After this long a volume sent stops counting as with the placer (default 3 min). */
   inFlightTimeoutMs?: number;
-  /** The volume if it is still new and unbound (from the watcher's cache), to send again after the timeout. */
-  stillNew?: (uid: string) => VolumeRef | undefined;
+  /**
+   * The volume if it is still new and unbound (from the watcher's cache), to send again after the timeout. Given
+   * the ref it was sent with, so the lookup is by name: a thousand expiring at once must not scan the cache each.
+   */
+  stillNew?: (sent: VolumeRef) => VolumeRef | undefined;
 }
 
 export class PlacerFeed {
   private readonly pending = new Map<string, VolumeRef>();
   /** Sent to the placer and not yet seen leaving it: uid → when sent. */
-  private readonly inFlight = new Map<string, number>();
+  private readonly inFlight = new Map<string, { at: number; ref: VolumeRef }>();
   private readonly delayMs: number;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
@@ -108,10 +111,10 @@ export class PlacerFeed {
   /** Volumes sent long ago and never seen leaving stop counting; the ones still new are sent again. */
   private expire(): void {
     const now = Date.now();
-    for (const [uid, at] of this.inFlight) {
+    for (const [uid, { at, ref: sent }] of this.inFlight) {
       if (now - at < this.inFlightTimeoutMs) continue;
       this.inFlight.delete(uid);
-      const ref = this.o.stillNew?.(uid);
+      const ref = this.o.stillNew?.(sent);
       if (ref) this.pending.set(uid, ref);
     }
   }
@@ -140,7 +143,7 @@ export class PlacerFeed {
       const now = Date.now();
       for (const r of batch) {
         this.pending.delete(r.uid);
-        this.inFlight.set(r.uid, now);
+        this.inFlight.set(r.uid, { at: now, ref: r });
       }
       this.sent += batch.length;
       this.failures = 0;

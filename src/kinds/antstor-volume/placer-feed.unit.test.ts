@@ -76,7 +76,7 @@ describe('placer feed: what goes to the placer, and when', () => {
       delayMs: 1,
       maxInFlight: 2,
       inFlightTimeoutMs: 50,
-      stillNew: (uid) => (stillNew.has(uid) ? ref(Number(uid.slice(2))) : undefined),
+      stillNew: (sent) => (stillNew.has(sent.uid) ? ref(Number(sent.uid.slice(2))) : undefined),
     });
     try {
       for (const i of [1, 2, 3]) feed.add(ref(i));

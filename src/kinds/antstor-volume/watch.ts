@@ -28,9 +28,9 @@ export function watchVolumes(ctx: WatchContext): void {
   const feed = ctx.opts.placer
     ? new PlacerFeed(ctx.client, ctx.opts, ctx.namespace, ctx.log, {
         ...(ctx.opts.placerMaxInFlight ? { maxInFlight: ctx.opts.placerMaxInFlight } : {}),
-        stillNew: (uid) => {
-          const v = ctx.cache.listVolumes().find((x) => x.metadata.uid === uid);
-          return v && newPending(v) ? { namespace: ctx.namespace, name: v.metadata.name!, uid } : undefined;
+        stillNew: (sent) => {
+          const v = ctx.cache.getVolume(sent.name);
+          return v && v.metadata.uid === sent.uid && newPending(v) ? { namespace: ctx.namespace, name: sent.name, uid: sent.uid } : undefined;
         },
       })
     : undefined;

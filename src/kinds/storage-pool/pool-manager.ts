@@ -279,7 +279,8 @@ export class PoolManager {
 
   private async checkDrift(): Promise<void> {
     const ref = this.ref;
-    const api = await acts.poolListBindings({ pool: ref });
+    // Only the ledger's own uids matter for "bound nowhere yet" (an input change only: same command, replays).
+    const api = await acts.poolListBindings({ pool: ref, held: Object.keys(this.ledger.bindings) });
     const before = { ...this.ledger.bindings };
     const report = repairDrift(this.ledger, api.bindings, Date.now(), this.timings.driftGraceMs, new Set(api.inFlight));
     // A dropped entry means its volume vanished without its workflow noticing (a missed delete): wake it.

@@ -6,7 +6,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { StoragePool } from '../../api/types.js';
 import type { CacheEvent } from '../../kube/cluster-cache.js';
-import { poolEventSignal, poolStartOptions, type ObjectEvent } from '../../workflows/messages.js';
+import { DEFAULT_TIMINGS, poolEventSignal, poolStartOptions, type ObjectEvent } from '../../workflows/messages.js';
 import type { WatchContext } from '../kind.js';
 
 /** Fields whose change can turn an unschedulable volume into a schedulable one. */
@@ -64,17 +64,73 @@ export function watchPools(ctx: WatchContext): void {
     wakePool(ctx, name, `node:${e.obj.metadata?.resourceVersion ?? ''}`);
   });
 
-  // A heartbeat Lease changed. Routine renewals of a ready pool are ignored (the pool's own timer covers a lapse);
+  // A heartbeat Lease changed. Routine renewals of a ready pool are ignored (the sweep below notices a lapse);
   // a new Lease, a renewTime that went backwards, or a renewal while the pool is unknown/offline wakes the pool.
   ctx.on<KubernetesObject>('lease', (e: CacheEvent<KubernetesObject>) => {
     const name = e.obj.metadata?.name;
     const pool = name ? ctx.cache.getPool(name) : undefined;
     if (!name || !pool || e.type === 'delete') return;
-    const renew = (o?: KubernetesObject) => Date.parse(String((o as { spec?: { renewTime?: unknown } } | undefined)?.spec?.renewTime ?? ''));
-    const now = renew(e.obj);
-    const before = renew(e.old);
+    const now = leaseRenewMs(e.obj);
+    const before = leaseRenewMs(e.old);
     const status = pool.status?.status;
     const wake = e.type === 'add' || !(before <= now) || status === 'unknown' || status === 'offline' || !status;
     if (wake) wakePool(ctx, name, `lease:${e.obj.metadata?.resourceVersion ?? ''}`);
   });
+
+  sweepLapsedLeases(ctx);
+}
+
+/** A Lease's spec.renewTime in ms (NaN when absent or not a time; the informer may hand a Date or a string). */
+export function leaseRenewMs(o?: KubernetesObject): number {
+  const raw = (o as { spec?: { renewTime?: unknown } } | undefined)?.spec?.renewTime;
+  if (raw instanceof Date) return raw.getTime();
+  return raw === undefined || raw === null ? NaN : Date.parse(String(raw));
+}
+
+/**
+ * Pools whose heartbeat lapsed, from the cached Pools and Leases: a ready pool whose Lease was last renewed more
+ * than heartbeatLostMs ago (or that has no usable Lease and is older than that). Pure, for the sweep and its test.
+ */
+export function lapsedPools(pools: StoragePool[], lease: (name: string) => KubernetesObject | undefined, now: number, lostMs: number): { name: string; key: string }[] {
+  const out: { name: string; key: string }[] = [];
+  for (const p of pools) {
+    const name = p.metadata.name;
+    if (!name || p.status?.status !== 'ready' || p.metadata.deletionTimestamp) continue;
+    const renew = leaseRenewMs(lease(name));
+    if (Number.isFinite(renew)) {
+      if (now > renew + lostMs + 1000) out.push({ name, key: `renew:${renew}` });
+      continue;
+    }
+    const created = Date.parse(p.metadata.creationTimestamp ?? '');
+    if (!Number.isFinite(created) || now > created + lostMs + 1000) out.push({ name, key: 'no-lease' });
+  }
+  return out;
+}
+
+/**
+ * The heartbeat's clock (v0.10.0). Each pool's workflow used to set a durable timer for the moment its Lease could
+ * lapse, which under an agent renewing every 30 s meant every pool reconciled every 3 min: five workflow tasks and
+ * three activities per pool, 5.5 pools a second at 1,000 pools, a third of what placement needs from Temporal.
+ * The watcher already caches every Lease, so one in-memory sweep finds the lapsed ones and wakes only those (once
+ * per lapse); the pool's activity still reads the Lease from the API server and decides. Its durable timer stays
+ * as a slow net (heartbeatRecheckMs) for workers that run without a watcher.
+ */
+function sweepLapsedLeases(ctx: WatchContext): void {
+  const lostMs = ctx.opts.timings.heartbeatLostMs ?? DEFAULT_TIMINGS.heartbeatLostMs ?? 180_000;
+  const everyMs = Math.max(250, Math.min(5_000, Math.floor(lostMs / 6)));
+  const woken = new Map<string, string>();
+  const timer = setInterval(() => {
+    if (!ctx.cache.isSynced) return;
+    const lapsed = lapsedPools(ctx.cache.listPools(), (n) => ctx.cache.get<KubernetesObject>('lease', n), Date.now(), lostMs);
+    const now = new Set<string>();
+    for (const { name, key } of lapsed) {
+      now.add(name);
+      if (woken.get(name) === key) continue; // woken for this lapse already: the pool's activity decided
+      woken.set(name, key);
+      wakePool(ctx, name, `lease-lapsed:${key}`);
+    }
+    for (const name of woken.keys()) if (!now.has(name)) woken.delete(name);
+  }, everyMs);
+  timer.unref?.();
+  ctx.onStop(() => clearInterval(timer));
 }
