@@ -39,6 +39,12 @@ import { PLURAL_DATA_CONTROL, type AntstorDataControl } from '../src/kinds/antst
 
 const force = process.argv.includes('--force');
 const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+/** Numeric, part by part: as strings, '0.10.0' < '0.8.0'. */
+const olderThan = (a: string, b: string): boolean => {
+  const [x, y] = [a, b].map((v) => v.split('.').map(Number));
+  for (let i = 0; i < 3; i++) if ((x![i] ?? 0) !== (y![i] ?? 0)) return (x![i] ?? 0) < (y![i] ?? 0);
+  return false;
+};
 
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -93,7 +99,7 @@ async function main() {
       const l = await wf.getHandle(poolWorkflowId({ namespace: c.ns, name: 'node-b' })).query(ledgerQuery);
       if (l.bindings.some((b) => b.uid === stray.uid)) throw new Error('stray grant not released yet');
       // v0.8.0: the volume's run has parked once bound, so the pool's reply activity gives the grant back.
-      if (version < '0.8.0') {
+      if (olderThan(version, '0.8.0')) {
         const h = await wf.getHandle(volumeWorkflowId(stray)).fetchHistory();
         if (!activityTypes(h).includes('ledgerRelease')) throw new Error('no release in the history yet');
       }
