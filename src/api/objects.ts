@@ -159,3 +159,13 @@ export function bindingComplete(v: AntstorVolume): boolean {
   const t = v.spec?.targetNodeId;
   return !!t && v.metadata.labels?.[Labels.TargetNodeId] === t && !!v.metadata.finalizers?.includes(Finalizers.InState);
 }
+
+/**
+ * A Lease's spec.renewTime in ms: NaN when absent or not a time. The API client hands a Date, an informer may hand
+ * the RFC 3339 string; both keep their milliseconds.
+ */
+export function leaseRenewMs(o?: object): number {
+  const raw = (o as { spec?: { renewTime?: unknown } } | undefined)?.spec?.renewTime;
+  if (raw instanceof Date) return raw.getTime();
+  return raw === undefined || raw === null ? NaN : Date.parse(String(raw));
+}

@@ -7,6 +7,7 @@ import {
   poolCapacityBytes,
   poolNodeId,
   poolReservedLVBytes,
+  volumeIsLocalTo,
   volumeReservationId,
   volumeTotalBytes,
 } from '../api/objects.js';
@@ -44,7 +45,6 @@ interface VolumeBase {
   sizeByte: number;
   reservationId: string;
   viaReservation: boolean;
-  host: string;
 }
 /**
  * The pool-independent part of a volume's entry, per volume object: a filter pass converts the same volume once per
@@ -54,13 +54,7 @@ const volumeBase = new WeakMap<AntstorVolume, VolumeBase>();
 function baseOf(v: AntstorVolume): VolumeBase {
   let b = volumeBase.get(v);
   if (!b) {
-    b = {
-      bytes: volumeTotalBytes(v),
-      sizeByte: v.spec?.sizeByte || 0,
-      reservationId: volumeReservationId(v),
-      viaReservation: !!v.metadata.annotations?.[Annotations.ReservationId],
-      host: v.spec?.hostNode?.id ?? '',
-    };
+    b = { bytes: volumeTotalBytes(v), sizeByte: v.spec?.sizeByte || 0, reservationId: volumeReservationId(v), viaReservation: !!v.metadata.annotations?.[Annotations.ReservationId] };
     volumeBase.set(v, b);
   }
   return b;
@@ -68,16 +62,14 @@ function baseOf(v: AntstorVolume): VolumeBase {
 
 /** What a volume takes from the pool of `poolNodeId` (the same conversion for bound volumes and requests). */
 export function capacityEntryFor(v: AntstorVolume, poolNodeId: string, ignoreAnnoSelector: Record<string, string> = NO_SELECTOR): CapacityEntry {
-  const b = baseOf(v);
-  // Local when the host node is the pool's node (volumeIsLocalTo); a missing hostNode is remote.
-  const remote = !(b.host !== '' && b.host === poolNodeId);
-  return { bytes: b.bytes, sizeByte: b.sizeByte, remote, countsRemote: remote && !annotationMatchesAny(v, ignoreAnnoSelector), reservationId: b.reservationId };
+  return capacityRequestFor(v, poolNodeId, ignoreAnnoSelector);
 }
 
-/** A new volume's request on the pool of `poolNodeId`, as the ledger receives it. */
+/** A new volume's request on the pool of `poolNodeId`, as the ledger receives it (an entry plus viaReservation). */
 export function capacityRequestFor(v: AntstorVolume, poolNodeId: string, ignoreAnnoSelector: Record<string, string> = NO_SELECTOR): CapacityRequest {
   const b = baseOf(v);
-  const remote = !(b.host !== '' && b.host === poolNodeId);
+  const remote = !volumeIsLocalTo(v, poolNodeId);
+  // Built in one literal: spreading the memo into a new object per pool was the pass's largest cost.
   return {
     bytes: b.bytes,
     sizeByte: b.sizeByte,

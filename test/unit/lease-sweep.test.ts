@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { StoragePool } from '../../src/api/types.js';
-import { lapsedPools, leaseRenewMs } from '../../src/kinds/storage-pool/watch.js';
+import { leaseRenewMs } from '../../src/api/objects.js';
+import { lapsedPools } from '../../src/kinds/storage-pool/watch.js';
 
 const LOST = 180_000;
 const NOW = Date.parse('2026-12-06T12:00:00Z');

@@ -4,7 +4,7 @@
  * of an empty, not-ready pool whose Node is gone, and deletion blocked while volumes remain.
  */
 import { Finalizers, KIND_POOL, Labels } from '../../api/constants.js';
-import { isPoolProblemMessage, poolProblem, poolTotalBytes } from '../../api/objects.js';
+import { isPoolProblemMessage, leaseRenewMs, poolProblem, poolTotalBytes } from '../../api/objects.js';
 import type { StoragePool } from '../../api/types.js';
 import { isNotFound, describeKubeError } from '../../kube/errors.js';
 import type { KubeClients } from '../../kube/client.js';
@@ -95,11 +95,10 @@ export function poolLifecycleActivities(d: ActivityDeps, kube: KubeClients) {
       // heartbeat: it is reported as such (naming the field) and treated like a missing Lease.
       const leaseName = `Lease ${pool.namespace}/${pool.name}`;
       let leaseProblem = lease ? `${leaseName} has no spec.renewTime` : `${leaseName} not found`;
+      const renew = leaseRenewMs(lease);
       if (lease?.spec?.renewTime) {
-        const raw = lease.spec.renewTime as unknown;
-        const at = raw instanceof Date ? raw.getTime() : Date.parse(String(raw));
-        if (!Number.isFinite(at)) leaseProblem = `${leaseName} spec.renewTime ${JSON.stringify(String(raw))} is not a time`;
-        else if (at > now + T.lost) leaseProblem = `${leaseName} spec.renewTime ${new Date(at).toISOString()} is in the future (clock skew?)`;
+        if (!Number.isFinite(renew)) leaseProblem = `${leaseName} spec.renewTime ${JSON.stringify(String(lease.spec.renewTime))} is not a time`;
+        else if (renew > now + T.lost) leaseProblem = `${leaseName} spec.renewTime ${new Date(renew).toISOString()} is in the future (clock skew?)`;
         else leaseProblem = '';
       }
       if (leaseProblem) {
@@ -113,7 +112,6 @@ export function poolLifecycleActivities(d: ActivityDeps, kube: KubeClients) {
         // A Lease that exists but is unusable does not wake the pool when fixed unless renewed: look again.
         if (lease) nextCheckInMs = T.recheck;
       } else {
-        const renew = Date.parse(String(lease!.spec!.renewTime));
         const since = now - renew;
         const lost = since > T.lost;
         const offline = since > T.offline;

@@ -4,6 +4,7 @@
  * volumes to try again.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { leaseRenewMs } from '../../api/objects.js';
 import type { StoragePool } from '../../api/types.js';
 import type { CacheEvent } from '../../kube/cluster-cache.js';
 import { DEFAULT_TIMINGS, poolEventSignal, poolStartOptions, type ObjectEvent } from '../../workflows/messages.js';
@@ -78,13 +79,6 @@ export function watchPools(ctx: WatchContext): void {
   });
 
   sweepLapsedLeases(ctx);
-}
-
-/** A Lease's spec.renewTime in ms (NaN when absent or not a time; the informer may hand a Date or a string). */
-export function leaseRenewMs(o?: KubernetesObject): number {
-  const raw = (o as { spec?: { renewTime?: unknown } } | undefined)?.spec?.renewTime;
-  if (raw instanceof Date) return raw.getTime();
-  return raw === undefined || raw === null ? NaN : Date.parse(String(raw));
 }
 
 /**
