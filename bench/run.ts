@@ -16,8 +16,9 @@
  * BENCH_POOLS, BENCH_VOLUMES, BENCH_CONCURRENCY scale it (a quick run: BENCH_POOLS=20 BENCH_VOLUMES=200).
  * Results go to bench/results/latest.json as well.
  */
+import { bundleWorkflows } from '../src/workflow-bundle.js';
 import { performance } from 'node:perf_hooks';
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { defaultSchedulerConfig } from '../src/scheduler/config.js';
 import { resolveChain, schedule } from '../src/scheduler/chain.js';
 import { buildPoolNodes } from '../src/scheduler/pool-node.js';
@@ -31,7 +32,6 @@ import { GiB } from '../test/harness/cluster.js';
 import { teardownEnv, testEnv } from '../test/harness/env.js';
 import { patchLoop, temporalFloor, temporalStartFloor } from './limits.js';
 import { startTemporalServer } from '../src/embedded/temporal-server.js';
-import { WORKFLOWS_PATH } from '../src/operator.js';
 import { runPlacement, type DeletionResult, type PlacementResult, type RestartResult } from './workload.js';
 
 const pct = (xs: number[], p: number) => {
@@ -97,7 +97,7 @@ async function e2eBench() {
   // The controller runs as deployed: from a prebuilt workflow bundle (the image's --workflow-bundle), so its
   // memory is not that of webpack bundling at start.
   const bundlePath = join(env.dir, 'workflow-bundle.js');
-  writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } })).code);
+  writeFileSync(bundlePath, (await bundleWorkflows({ log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error })).code);
   process.env['BENCH_WORKFLOW_BUNDLE'] = bundlePath;
   const pools = Number(process.env['BENCH_POOLS'] ?? 100);
   const volumes = Number(process.env['BENCH_VOLUMES'] ?? 1000);
@@ -204,8 +204,9 @@ async function e2eBench() {
         );
     }
     for (const k of ['W1', 'W1_temporalServer', 'W1x3', 'W2_1k', 'W2']) {
-      const m = (results[k] as PlacementResult | undefined)?.memory;
-      if (m) console.log(`${k} controller memory once placed: RSS ${m.rssMiB} MiB = V8 heap ${m.heapTotalMiB} (${m.heapUsedMiB} used) + external ${m.externalMiB} + native/other ${m.otherMiB}`);
+      const r = results[k] as PlacementResult | undefined;
+      for (const [when, m] of [['with pools only', r?.memoryIdle], ['once placed', r?.memory]] as const)
+        if (m) console.log(`${k} controller memory ${when}: RSS ${m.rssMiB} MiB = V8 heap ${m.heapTotalMiB} (${m.heapUsedMiB} used) + external ${m.externalMiB} + workflow threads' heaps ${m.workflowThreadHeapMiB ?? '?'} + native/other ${m.otherMiB}`);
     }
     for (const k of ['W2_1k', 'W2']) {
       const r = (results[k] as { restart?: RestartResult } | undefined)?.restart;

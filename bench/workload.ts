@@ -6,7 +6,7 @@
  *   W3: deleting them all: until every finalizer is gone and every ledger released.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Watch } from '@kubernetes/client-node';
@@ -42,6 +42,8 @@ export interface PlacementResult {
   perPool?: HistoryAnatomy;
   /** Where the controller's memory is once every volume is placed (its own /metrics), MiB. */
   memory?: MemoryBreakdown;
+  /** The same, with the pools ready and no volume yet (the controller's floor at this size). */
+  memoryIdle?: MemoryBreakdown;
   /** Where the machine's CPU went from the first create to the last binding. */
   cpu?: CpuSplit;
   /** API requests per placement in that window (every client's: the benchmark's creates and Lease renewals too). */
@@ -55,6 +57,8 @@ export interface MemoryBreakdown {
   heapTotalMiB: number;
   /** Buffers outside the heap (protobuf payloads, sockets). */
   externalMiB: number;
+  /** The V8 heaps of the Temporal workflow threads (the sandboxes and the cached workflows' state), total. */
+  workflowThreadHeapMiB?: number;
   /** The rest: native code and allocations (the Temporal core in Rust, gRPC, V8 itself). */
   otherMiB: number;
 }
@@ -75,7 +79,9 @@ async function memoryOf(p: ChildProcess): Promise<MemoryBreakdown | undefined> {
   const heapTotal = g('nodejs_heap_size_total_bytes');
   const external = g('nodejs_external_memory_bytes');
   const r = (x: number) => Math.round(x);
-  return { rssMiB: r(rss), heapUsedMiB: r(g('nodejs_heap_size_used_bytes')), heapTotalMiB: r(heapTotal), externalMiB: r(external), otherMiB: r(rss - heapTotal - external) };
+  let threads = 0;
+  for (const m of text.matchAll(/^disk_controller_thread_heap_bytes\{thread="worker-[^"]*",kind="total"\} ([0-9.e+]+)$/gm)) threads += Number(m[1]) / 2 ** 20;
+  return { rssMiB: r(rss), heapUsedMiB: r(g('nodejs_heap_size_used_bytes')), heapTotalMiB: r(heapTotal), externalMiB: r(external), workflowThreadHeapMiB: r(threads), otherMiB: r(rss - heapTotal - external - threads) };
 }
 
 /** W2's second half: the controller restarted over everything placed. */
@@ -158,12 +164,15 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
   const log = createWriteStream(join(logDir, `${c.ns}-controller.log`));
   // BENCH_PROFILE=<dir>: the controller writes a V8 CPU profile there when it exits.
   const prof = process.env['BENCH_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE']}`] : [];
+  // BENCH_HEAPSNAPSHOT=<dir>: the controller writes a heap snapshot of its main thread there once placed.
+  if (process.env['BENCH_HEAPSNAPSHOT']) prof.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${process.env['BENCH_HEAPSNAPSHOT']}`);
   const p = spawn(
     process.execPath,
     [...prof, join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'operator', '--kubeconfig', env.kube.kubeconfigPath, '--temporal-address', env.temporal.address,
       '--namespace', c.ns, '--task-queue', `tq-${c.ns}`, '--probeAddr', `127.0.0.1:${probe}`, '--metricsAddr', `127.0.0.1:${metrics}`,
       ...(process.env['BENCH_WORKFLOW_BUNDLE'] ? ['--workflow-bundle', process.env['BENCH_WORKFLOW_BUNDLE']] : []), ...extraArgs],
-    { env: { ...process.env, LOG_LEVEL: 'warn', ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
+    // BENCH_CONTROLLER_NODE_OPTIONS: Node/V8 flags for the controller only (e.g. GC settings, for an experiment).
+    { env: { ...process.env, LOG_LEVEL: 'warn', ...(process.env['BENCH_CONTROLLER_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['BENCH_CONTROLLER_NODE_OPTIONS'] } : {}), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   p.stdout!.pipe(log);
   p.stderr!.pipe(log);
@@ -177,6 +186,22 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
     }
     if (Date.now() > until) throw new Error('controller not ready in 120 s');
     await sleep(250);
+  }
+}
+
+/** Signals the controller to write a heap snapshot and waits until the file stops growing. */
+async function heapSnapshot(p: ChildProcess, dir: string): Promise<void> {
+  const files = () => readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot') && f.includes(`.${p.pid}.`));
+  const before = new Set(files());
+  p.kill('SIGUSR2');
+  let size = -1;
+  for (const until = Date.now() + 300_000; Date.now() < until; ) {
+    await sleep(2000);
+    const f = files().find((x) => !before.has(x));
+    if (!f) continue;
+    const now = statSync(join(dir, f)).size;
+    if (now === size && now > 0) return void console.log(`heap snapshot: ${join(dir, f)}`);
+    size = now;
   }
 }
 
@@ -246,6 +271,7 @@ export async function runPlacement(
   const client = new Client({ connection, namespace: env.temporal.namespace });
   try {
     await settle(pid);
+    const memoryIdle = await memoryOf(proc);
     const w = watchVolumes(c);
     await sleep(500);
     const created = new Map<string, number>();
@@ -271,6 +297,7 @@ export async function runPlacement(
     const req1 = req0 && (await requestCounts(env.kube).catch(() => undefined));
     const peak = rss.stop();
     const memory = await memoryOf(proc);
+    if (process.env['BENCH_HEAPSNAPSHOT']) await heapSnapshot(proc, process.env['BENCH_HEAPSNAPSHOT']);
     const lat = [...w.boundAt.entries()].map(([k, t]) => t - created.get(k)!);
     const vols = await c.listVolumes();
     let local = 0;
@@ -299,6 +326,7 @@ export async function runPlacement(
       perVolume: anatomy(histories),
       perPool: anatomy(poolHistories.filter((h): h is NonNullable<typeof h> => !!h)),
       ...(memory ? { memory } : {}),
+      ...(memoryIdle ? { memoryIdle } : {}),
       cpu: cpuWhere,
       ...(req0 && req1 ? { apiRequests: requestsPer(req0, req1, Math.max(1, w.boundAt.size)) } : {}),
     };

@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import { pluginActivities, pluginNames } from './activities/plugins.js';
 import { instantiatePlugins } from './plugins/registry.js';
@@ -35,8 +35,9 @@ import { AssumedPlacements } from './scheduler/assumed.js';
 import { OwnWrites } from './watcher/own-writes.js';
 import { poolStateHandler } from './state/pool-state.js';
 import { KINDS } from './kinds/index.js';
+import { bundleWorkflows } from './workflow-bundle.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
+export { WORKFLOWS_PATH } from './workflow-bundle.js';
 
 export type { TemporalTarget } from './temporal-connection.js';
 
@@ -168,7 +169,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   const activities = { ...createActivities(deps), ...pluginActivities(deps, plugins, clients), ...(metaActs ?? {}) };
 
   // One bundle for both workers (bundling is seconds of CPU at start).
-  const workflowBundle = o.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: bundlerLogger(log) }));
+  const workflowBundle = o.workflowBundle ?? (await bundleWorkflows(bundlerLogger(log)));
   const worker = await Worker.create({
     connection: native,
     namespace: o.temporal.namespace,

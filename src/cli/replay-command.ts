@@ -3,10 +3,10 @@
  * or `temporal workflow show -o json`) against this build's workflow code, to tell before an upgrade whether running
  * workflows would break. Exit 0: all replay; 1: at least one breaks; 2: bad input.
  */
+import { bundleWorkflows } from '../workflow-bundle.js';
 import { readFileSync } from 'node:fs';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
-import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../operator.js';
+import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
 
 export const replayOptionsSpec = {
   options: {},
@@ -72,10 +72,7 @@ export async function runReplayCommand(_v: Record<string, unknown>, positionals:
     /* a runtime is already installed: keep its logger */
   }
   const quiet = () => undefined;
-  const workflowBundle = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: (m: string) => console.error(m) },
-  });
+  const workflowBundle = await bundleWorkflows({ log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: (m: string) => console.error(m) });
   // The workflow id is only a label in a replay: use the position so equal file names stay apart.
   const inputs = loaded.map((l, i) => ({ workflowId: `replay-${i}`, history: l.history }));
   const errors = new Map<string, unknown>();

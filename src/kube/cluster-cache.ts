@@ -4,12 +4,14 @@
  * on any error, so each one is restarted with capped exponential backoff.
  */
 import { EventEmitter } from 'node:events';
-import { makeInformer, type Informer, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import { ListWatch, type Informer, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/constants.js';
 import type { AntstorVolume, StoragePool } from '../api/types.js';
 import type { KubeClients } from './client.js';
 import type { Logger } from '../logger.js';
 import { kubeError } from './errors.js';
+import { SlimWatch, slimObject } from './slim-objects.js';
+import { ObjectIndex } from './object-index.js';
 
 export type CacheEvent<T> = { type: 'add' | 'update' | 'delete'; obj: T; old?: T };
 
@@ -37,6 +39,13 @@ export class ClusterCache extends EventEmitter {
   private syncWaiters: ((synced: boolean) => void)[] = [];
   /** Kinds whose list has succeeded at least once. */
   private readonly listed = new Set<string>();
+  /**
+   * Volumes by spec.targetNodeId ('' while unbound) and by uid. A pool's bindings are what its drift check and
+   * lifecycle read on every wake: scanning every volume there made the pools' cost grow with pools × volumes.
+   */
+  private readonly volumesByTarget = new ObjectIndex<AntstorVolume>((v) => v.spec?.targetNodeId ?? '', (v) => v.metadata.name!);
+  private readonly volumesByUid = new ObjectIndex<AntstorVolume>((v) => v.metadata.uid, (v) => v.metadata.name!);
+  private readonly indexes = new Map<string, ObjectIndex<KubernetesObject>[]>([['volume', [this.volumesByTarget, this.volumesByUid] as unknown as ObjectIndex<KubernetesObject>[]]]);
 
   constructor(
     private readonly clients: KubeClients,
@@ -101,6 +110,13 @@ export class ClusterCache extends EventEmitter {
   getVolume(name: string): AntstorVolume | undefined {
     return this.get<AntstorVolume>('volume', name);
   }
+  /** Volumes whose spec.targetNodeId is this ('' = not bound yet); the same array until one of them changes. */
+  volumesBoundTo(target: string): readonly AntstorVolume[] {
+    return this.volumesByTarget.get(target);
+  }
+  volumeByUid(uid: string): AntstorVolume | undefined {
+    return this.volumesByUid.get(uid)[0];
+  }
 
   private informer(plural: string, kind: string): Inf {
     const path =
@@ -120,20 +136,27 @@ export class ClusterCache extends EventEmitter {
         notInstalled = false;
         this.listed.add(kind);
         if (this.isSynced) for (const w of this.syncWaiters.splice(0)) w(true);
+        for (const o of r.items) slimObject(o);
         return r;
       });
-    const inf = makeInformer<KubernetesObject>(this.clients.kc, path, listFn);
+    // makeInformer, with a watch that slims each object before the informer stores it (see slim-objects).
+    const inf = new ListWatch<KubernetesObject>(path, new SlimWatch(this.clients.kc), listFn, false);
     const key = (o: KubernetesObject) => `${kind}/${o.metadata?.name}`;
+    // The indexes follow the store before anyone hears of the change (these handlers are registered first).
+    const indexes = this.indexes.get(kind) ?? [];
     inf.on('add', (o) => {
+      for (const i of indexes) i.put(o);
       this.old.set(key(o), o);
       this.emit(kind, { type: 'add', obj: o });
     });
     inf.on('update', (o) => {
+      for (const i of indexes) i.put(o);
       const old = this.old.get(key(o));
       this.old.set(key(o), o);
       this.emit(kind, { type: 'update', obj: o, old });
     });
     inf.on('delete', (o) => {
+      for (const i of indexes) i.remove(o.metadata!.name!);
       this.old.delete(key(o));
       this.emit(kind, { type: 'delete', obj: o });
     });

@@ -119,3 +119,48 @@ export async function scrape(): Promise<{ contentType: string; body: string }> {
   }
   return { contentType: registry.contentType, body: await registry.metrics() };
 }
+
+/**
+ * The V8 heap of each thread. prom-client's nodejs_heap_* gauges see the main thread only, while the workflow
+ * sandboxes live in the Temporal worker's own threads (one per worker): without this, their heaps show up as
+ * unexplained native memory. Read from Node's diagnostic report, which collects every thread's heap statistics.
+ */
+new Gauge({
+  name: 'disk_controller_thread_heap_bytes',
+  help: 'V8 heap per thread (main, and each Temporal workflow thread): used and total bytes',
+  labelNames: ['thread', 'kind'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const t of threadHeaps()) {
+      this.set({ thread: t.thread, kind: 'used' }, t.usedBytes);
+      this.set({ thread: t.thread, kind: 'total' }, t.totalBytes);
+    }
+  },
+});
+
+export interface ThreadHeap {
+  thread: string;
+  usedBytes: number;
+  totalBytes: number;
+}
+
+interface ReportHeap {
+  javascriptHeap?: { totalMemory?: number; usedMemory?: number };
+  header?: { threadId?: number };
+}
+
+/** Every thread's V8 heap (main first), from a diagnostic report taken without network lookups. */
+export function threadHeaps(): ThreadHeap[] {
+  const rep = process.report as unknown as { excludeNetwork?: boolean; getReport(): object };
+  const excluded = rep.excludeNetwork;
+  rep.excludeNetwork = true; // no reverse DNS of every socket on the scrape path
+  let r: ReportHeap & { workers?: ReportHeap[] };
+  try {
+    r = rep.getReport() as typeof r;
+  } finally {
+    rep.excludeNetwork = excluded;
+  }
+  const one = (h: ReportHeap, thread: string): ThreadHeap => ({ thread, usedBytes: h.javascriptHeap?.usedMemory ?? 0, totalBytes: h.javascriptHeap?.totalMemory ?? 0 });
+  return [one(r, 'main'), ...(r.workers ?? []).map((w, i) => one(w, `worker-${w.header?.threadId ?? i}`))];
+}

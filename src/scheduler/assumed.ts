@@ -50,4 +50,33 @@ export class AssumedPlacements {
     for (const uid of [...this.byUid.keys()]) if (!seen.has(uid)) this.byUid.delete(uid);
     return out;
   }
+
+  /**
+   * overlay() for a cache that can look volumes up by uid: the assumed volumes still unbound, as if bound, by node
+   * id, without a pass over every volume. The same entries are dropped (bound, being deleted, gone, expired).
+   */
+  byNode(lookup: (uid: string) => AntstorVolume | undefined, now: number): Map<string, AntstorVolume[]> {
+    const out = new Map<string, AntstorVolume[]>();
+    for (const [uid, a] of this.byUid) {
+      const v = lookup(uid);
+      if (!v || v.spec.targetNodeId || v.metadata.deletionTimestamp || now - a.at > this.ttlMs) {
+        this.byUid.delete(uid);
+        continue;
+      }
+      let l = out.get(a.node);
+      if (!l) out.set(a.node, (l = []));
+      l.push(assumedCopy(v, a.node));
+    }
+    return out;
+  }
+}
+
+/** One copy per cached object and node (cached objects are replaced when they change), so memos keyed by volume hold. */
+const copies = new WeakMap<AntstorVolume, { node: string; copy: AntstorVolume }>();
+function assumedCopy(v: AntstorVolume, node: string): AntstorVolume {
+  const c = copies.get(v);
+  if (c?.node === node) return c.copy;
+  const copy = { ...v, spec: { ...v.spec, targetNodeId: node } };
+  copies.set(v, { node, copy });
+  return copy;
 }

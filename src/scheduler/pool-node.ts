@@ -23,8 +23,8 @@ export interface Reservation {
 
 export interface PoolNode {
   pool: StoragePool;
-  /** Volumes bound to this pool (spec.targetNodeId == pool node id), not yet fully deleted. */
-  volumes: AntstorVolume[];
+  /** Volumes bound to this pool (spec.targetNodeId == pool node id), not yet fully deleted. Replaced, never mutated. */
+  volumes: readonly AntstorVolume[];
   /** Standing reservations held by this pool (config nodeReservations that fit). */
   reservations: Reservation[];
 }
@@ -142,11 +142,47 @@ export { poolAvailableBytes };
  * Which configured standing reservations a pool holds: in config order, a reservation is held when a bound
  * volume claims it or when the free space left after the ones before it covers its size (node.Reserve).
  */
-export function heldReservations(pool: StoragePool, volumes: AntstorVolume[], configured: NodeReservationConfig[]): Reservation[] {
+export function heldReservations(pool: StoragePool, volumes: readonly AntstorVolume[], configured: NodeReservationConfig[]): Reservation[] {
   if (!configured.length) return [];
   const id = poolNodeId(pool);
   const t = totals(volumes.map((v) => capacityEntryFor(v, id)));
   return capacityHeld(t, poolCapacity(pool).capacityBytes, configured).map(({ id: rid, size }) => ({ id: rid, size }));
+}
+
+/** What poolNodesFromIndex reads: the cluster cache's volume indexes. */
+export interface BoundVolumeIndex {
+  /** Volumes whose spec.targetNodeId is this; the same array until one of them changes. */
+  volumesBoundTo(target: string): readonly AntstorVolume[];
+  volumeByUid(uid: string): AntstorVolume | undefined;
+}
+
+/**
+ * buildPoolNodes without a scan of every volume: each pool's bound volumes come from the cache's index (the same
+ * array from one filter pass to the next while the pool is unchanged, so the per-pool totals memo holds across
+ * passes), plus the volumes assumed on it (`assumed`, by node id). `exclude`: volumes to leave out (the ones being
+ * placed). Same result as buildPoolNodes(pools, overlay(all volumes) minus exclude).
+ */
+export function poolNodesFromIndex(
+  pools: StoragePool[],
+  index: BoundVolumeIndex,
+  configured: NodeReservationConfig[] = [],
+  o: { assumed?: Map<string, AntstorVolume[]>; exclude?: ReadonlySet<string> } = {},
+): PoolNode[] {
+  // Nodes an excluded volume is bound to in the cache (rare: the placer excludes volumes it is about to place).
+  const touched = new Set<string>();
+  for (const uid of o.exclude ?? []) {
+    const t = index.volumeByUid(uid)?.spec?.targetNodeId;
+    if (t) touched.add(t);
+  }
+  const keep = (v: AntstorVolume) => !o.exclude?.has(v.metadata.uid ?? '');
+  return pools.map((pool) => {
+    const id = poolNodeId(pool);
+    let vols = index.volumesBoundTo(id);
+    if (touched.has(id)) vols = vols.filter(keep);
+    const extra = o.assumed?.get(id)?.filter(keep);
+    if (extra?.length) vols = [...vols, ...extra];
+    return { pool, volumes: vols, reservations: heldReservations(pool, vols, configured) };
+  });
 }
 
 /** Builds PoolNodes from pools and all volumes; volumes are grouped by spec.targetNodeId. */

@@ -100,6 +100,12 @@ describe('e2e: metrics', function () {
       assert.equal(m.get(`disk_controller_pool_free_bytes{pool="${pool}"}`), 10 * GiB - bound, pool);
     }
     assert.equal(m.get('disk_controller_workflow_task_failures_total{workflow_type="noSuchWorkflow"}'), undefined);
+    // The heap of every thread: main (what nodejs_heap_* sees too) and the Temporal workflow threads (which it does not).
+    const heaps = [...m.entries()].filter(([k]) => k.startsWith('disk_controller_thread_heap_bytes{'));
+    const mainTotal = m.get('disk_controller_thread_heap_bytes{thread="main",kind="total"}') ?? 0;
+    assert.ok(mainTotal > 0 && Math.abs(mainTotal - m.get('disk_controller_nodejs_heap_size_total_bytes')!) < 64 * 2 ** 20, `main heap ${mainTotal}`);
+    const workers = heaps.filter(([k, v]) => /thread="worker-\d+",kind="used"/.test(k) && v > 1e6);
+    assert.ok(workers.length >= 1, `a workflow thread's heap is reported: ${heaps.map(([k, v]) => `${k}=${v}`).join(' ')}`);
 
     // Deleting the pending volume empties its reason.
     await c.deleteVolume('v-big');

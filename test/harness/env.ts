@@ -3,16 +3,16 @@
  * etcd + kube-apiserver (CRDs installed) and a fresh MariaDB database. Started lazily by the first test that
  * needs it, so unit-only runs start nothing; torn down by the root hook.
  */
+import { bundleWorkflows } from '../../src/workflow-bundle.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import mysql from 'mysql2/promise';
 import { startKubeControlPlane, type KubeControlPlane } from '../../src/embedded/kube-control-plane.js';
 import { startTemporalDevServer, type TemporalDevServer } from '../../src/embedded/temporal-dev-server.js';
 import { startTemporalServer } from '../../src/embedded/temporal-server.js';
-import { WORKFLOWS_PATH } from '../../src/operator.js';
 
 // Every controller a test or the benchmark spawns serves /metrics on a free loopback port, not on the default :9090
 // of every interface (servers started in tests listen on 127.0.0.1 only; two controllers would also collide).
@@ -64,7 +64,7 @@ async function start(): Promise<TestEnv> {
     ),
     startKubeControlPlane({ dir }).then((k) => (started.kube = k)),
     freshDatabase().then((m) => (started.mysql = m)),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger }),
+    bundleWorkflows(quietLogger),
   ]);
   if (process.env['DCT_VERBOSE']) console.error(`[harness] control plane up in ${Date.now() - t0} ms (${dir})`);
   return { dir, temporal, kube, mysql: db, workflowBundle };

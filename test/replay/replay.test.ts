@@ -2,13 +2,13 @@
  * Replays every committed history fixture (test/histories/<workflowType>/*.json) with the current workflow
  * code. Any error — nondeterminism or otherwise — fails the suite.
  */
+import { bundleWorkflows } from '../../src/workflow-bundle.js';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { REPO_ROOT } from '../../src/embedded/bins.js';
-import { WORKFLOWS_PATH } from '../../src/operator.js';
 import * as workflows from '../../src/workflows/index.js';
 
 const HIST_DIR = join(REPO_ROOT, 'test', 'histories');
@@ -31,7 +31,7 @@ describe('replay: recorded workflow histories', function () {
   const files = fixtures();
 
   before(async function () {
-    bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } });
+    bundle = await bundleWorkflows({ log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error });
   });
 
   it('has fixtures for every workflow type', () => {

@@ -8,6 +8,7 @@ import type { ActivityDeps } from '../../src/activities/deps.js';
 import type { AntstorVolume } from '../../src/api/types.js';
 import { poolActivities } from '../../src/kinds/storage-pool/activities.js';
 import { defaultSchedulerConfig } from '../../src/scheduler/config.js';
+import { ObjectIndex } from '../../src/kube/object-index.js';
 
 const GiB = 2 ** 30;
 const vol = (name: string, target?: string): AntstorVolume =>
@@ -15,7 +16,12 @@ const vol = (name: string, target?: string): AntstorVolume =>
 
 describe('unit: poolListBindings', () => {
   const volumes = [vol('bound-here', 'p1'), vol('bound-elsewhere', 'p2'), vol('mine-in-flight'), ...Array.from({ length: 500 }, (_, i) => vol(`backlog-${i}`))];
-  const d = { cache: { listVolumes: () => volumes }, config: { scheduler: defaultSchedulerConfig() } } as unknown as ActivityDeps;
+  // The cache's two volume indexes, as ClusterCache keeps them.
+  const byTarget = new ObjectIndex<AntstorVolume>((v) => v.spec?.targetNodeId ?? '', (v) => v.metadata.name!);
+  const byUid = new ObjectIndex<AntstorVolume>((v) => v.metadata.uid, (v) => v.metadata.name!);
+  for (const v of volumes) (byTarget.put(v), byUid.put(v));
+  const cache = { volumesBoundTo: (t: string) => byTarget.get(t), volumeByUid: (u: string) => byUid.get(u)[0] };
+  const d = { cache, config: { scheduler: defaultSchedulerConfig() } } as unknown as ActivityDeps;
   const acts = poolActivities(d);
 
   it('lists the bindings on this pool only', async () => {

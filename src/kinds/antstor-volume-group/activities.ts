@@ -12,7 +12,7 @@ import { poolAvailableBytes } from '../../api/objects.js';
 import type { AntstorVolume } from '../../api/types.js';
 import { schedule } from '../../scheduler/chain.js';
 import type { ReserveRequest } from '../../scheduler/ledger.js';
-import { allocatedRemoteBytes, buildPoolNodes, capacityRequestFor, freeBytes, nodeId } from '../../scheduler/pool-node.js';
+import { allocatedRemoteBytes, poolNodesFromIndex, capacityRequestFor, freeBytes, nodeId } from '../../scheduler/pool-node.js';
 import { poolStartOptions, reserveRequestSignal, type ObjectRef, type VolumeRef } from '../../workflows/messages.js';
 import { KIND_DATA_CONTROL, PLURAL_DATA_CONTROL } from '../antstor-data-control/types.js';
 import { groupStatusFor, memberVolumeFor, membersToRollBack, planGroup, sizeRangeMin, validateGroup } from './rules.js';
@@ -122,9 +122,8 @@ export function volumeGroupActivities(d: ActivityDeps) {
       // As the volumes' filter pass: requests in flight count where they were sent; pools whose ledger just refused
       // this group are left out (the ledger is fresher than the cache).
       const refused = new Set(i.refused ?? []);
-      const volumes = d.assumed ? d.assumed.overlay(d.cache.listVolumes(), Date.now()) : d.cache.listVolumes();
       const pools = d.cache.listPools().filter((p) => !p.metadata.deletionTimestamp && !refused.has(p.metadata.name!));
-      const nodes = buildPoolNodes(pools, volumes, d.config.scheduler.nodeReservations);
+      const nodes = poolNodesFromIndex(pools, d.cache, d.config.scheduler.nodeReservations, d.assumed ? { assumed: d.assumed.byNode((uid) => d.cache.volumeByUid(uid), Date.now()) } : {});
       const decision = schedule(d.config.scheduler, d.chain, nodes, probe, { maxCandidates: Number.MAX_SAFE_INTEGER });
       if (decision.error && !decision.candidates.length) return { error: decision.error };
       const byId = new Map(nodes.map((n) => [nodeId(n), n]));

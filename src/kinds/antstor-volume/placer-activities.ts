@@ -9,7 +9,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { poolNodeId } from '../../api/objects.js';
 import type { AntstorVolume } from '../../api/types.js';
 import { schedule, type PlacementDecision } from '../../scheduler/chain.js';
-import { buildPoolNodes, heldReservations } from '../../scheduler/pool-node.js';
+import { heldReservations, poolNodesFromIndex } from '../../scheduler/pool-node.js';
 import {
   poolStartOptions,
   reserveRequestsSignal,
@@ -108,12 +108,10 @@ export function placerActivities(d: ActivityDeps) {
       // These volumes are being placed again: whatever they were assumed to hold is void.
       for (const i of items) d.assumed?.forget(i.ref.uid);
       const batch = new Set(items.map((i) => i.ref.uid));
-      const all = d.assumed ? d.assumed.overlay(d.cache.listVolumes(), now) : d.cache.listVolumes();
-      const nodes = buildPoolNodes(
-        d.cache.listPools().filter((p) => !p.metadata.deletionTimestamp),
-        all.filter((v) => !batch.has(v.metadata.uid ?? '')),
-        d.config.scheduler.nodeReservations,
-      );
+      const nodes = poolNodesFromIndex(d.cache.listPools().filter((p) => !p.metadata.deletionTimestamp), d.cache, d.config.scheduler.nodeReservations, {
+        ...(d.assumed ? { assumed: d.assumed.byNode((uid) => d.cache.volumeByUid(uid), now) } : {}),
+        exclude: batch,
+      });
       const byNode = new Map(nodes.map((n) => [poolNodeId(n.pool), n]));
       const out: PlacerDecision[] = [];
       for (const { ref, refused } of items) {
@@ -238,7 +236,7 @@ export function placerActivities(d: ActivityDeps) {
       // every retry started over.
       const done = await mapLimit(strays, 16, async (s) => {
         const [namespace, name] = s.key?.split('/') ?? [];
-        const cached = namespace && name ? undefined : d.cache.listVolumes().find((v) => v.metadata.uid === s.uid);
+        const cached = namespace && name ? undefined : d.cache.volumeByUid(s.uid);
         const ns = namespace ?? cached?.metadata.namespace;
         const n = name ?? cached?.metadata.name;
         if (!ns || !n) return 0;

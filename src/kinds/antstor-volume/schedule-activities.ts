@@ -2,7 +2,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { AntstorVolume } from '../../api/types.js';
 import { schedule, type PlacementDecision } from '../../scheduler/chain.js';
-import { buildPoolNodes } from '../../scheduler/pool-node.js';
+import { poolNodesFromIndex } from '../../scheduler/pool-node.js';
 import type { VolumeRef } from '../../workflows/messages.js';
 import type { ActivityDeps } from '../../activities/deps.js';
 
@@ -20,13 +20,11 @@ export function scheduleActivities(d: ActivityDeps) {
       // volume is being placed again, so whatever it was assumed to hold is void (its last request was answered, or
       // given up on and released); keeping it would count it twice and could keep pools looking full forever.
       d.assumed?.forget(ref.uid);
-      const all = d.assumed ? d.assumed.overlay(d.cache.listVolumes(), Date.now()) : d.cache.listVolumes();
-      const others: AntstorVolume[] = all.filter((v) => v.metadata.uid !== ref.uid);
-      const nodes = buildPoolNodes(
-        d.cache.listPools().filter((p) => !p.metadata.deletionTimestamp),
-        others,
-        d.config.scheduler.nodeReservations,
-      );
+      // From the cache's index: a scan of every volume here made each placement cost grow with the cluster.
+      const nodes = poolNodesFromIndex(d.cache.listPools().filter((p) => !p.metadata.deletionTimestamp), d.cache, d.config.scheduler.nodeReservations, {
+        ...(d.assumed ? { assumed: d.assumed.byNode((uid) => d.cache.volumeByUid(uid), Date.now()) } : {}),
+        exclude: new Set([ref.uid]),
+      });
       return schedule(d.config.scheduler, d.chain, nodes, vol, { refused });
     },
   };

@@ -3,6 +3,7 @@ import { poolCapacity } from '../../scheduler/pool-node.js';
 import { Finalizers, KIND_POOL } from '../../api/constants.js';
 import { poolIsSchedulable, poolNodeId, poolProblem } from '../../api/objects.js';
 import type { ApiBinding, DriftReport } from '../../scheduler/ledger.js';
+import type { AntstorVolume } from '../../api/types.js';
 import type { ObjectRef, PoolView } from '../../workflows/messages.js';
 import type { ActivityDeps } from '../../activities/deps.js';
 import { reserveRequestFor } from './ledger-activities.js';
@@ -49,24 +50,21 @@ export function poolActivities(d: ActivityDeps) {
      * the pool's history) as long as the cluster's backlog — ~400 KB per pool with 9,000 volumes pending at W2.
      */
     async poolListBindings({ pool, held }: { pool: ObjectRef; held?: string[] }): Promise<{ bindings: ApiBinding[]; inFlight: string[] }> {
-      const mine = held ? new Set(held) : undefined;
       // Volumes address this ledger by spec.targetNodeId = the pool's name (the workflow id pool/<ns>/<name>), so
-      // that is what counts here — even for a pool whose spec.nodeInfo.id wrongly differs from its name.
+      // that is what counts here — even for a pool whose spec.nodeInfo.id wrongly differs from its name. Read from
+      // the cache's index: a scan of every volume made each pool's check cost grow with the cluster.
       const node = pool.name;
       const bindings: ApiBinding[] = [];
-      const inFlight: string[] = [];
-      for (const v of d.cache.listVolumes()) {
-        const t = v.spec?.targetNodeId;
-        if (!t) {
-          if (!mine || mine.has(v.metadata.uid!)) inFlight.push(v.metadata.uid!);
-          continue;
-        }
-        if (t !== node) continue;
+      for (const v of d.cache.volumesBoundTo(node)) {
         // A deleting volume still holds its bytes until its in-state finalizer is released.
         if (v.metadata.deletionTimestamp && !(v.metadata.finalizers ?? []).includes(Finalizers.InState)) continue;
         const { adopt: _a, viaReservation: _v, ...b } = reserveRequestFor(d, v, node, true);
         bindings.push(b);
       }
+      const unbound = (v: AntstorVolume | undefined) => !!v && !v.spec?.targetNodeId;
+      const inFlight = held
+        ? held.filter((uid) => unbound(d.cache.volumeByUid(uid)))
+        : d.cache.volumesBoundTo('').map((v) => v.metadata.uid!);
       return { bindings, inFlight };
     },
 

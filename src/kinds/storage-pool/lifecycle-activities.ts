@@ -33,8 +33,11 @@ export function poolLifecycleActivities(d: ActivityDeps, kube: KubeClients) {
     orphan: d.timings.orphanPoolAgeMs ?? 10 * 60_000,
   });
   // Bound by name (how ledgers are addressed) or, for a pool whose id wrongly differs from its name, by node id.
-  const volumesOn = (p: StoragePool) =>
-    d.cache.listVolumes().filter((v) => !!v.spec?.targetNodeId && (v.spec.targetNodeId === p.metadata.name || v.spec.targetNodeId === p.spec?.nodeInfo?.id));
+  const volumesOn = (p: StoragePool) => {
+    const id = p.spec?.nodeInfo?.id;
+    const byName = d.cache.volumesBoundTo(p.metadata.name!);
+    return id && id !== p.metadata.name ? [...byName, ...d.cache.volumesBoundTo(id)] : [...byName];
+  };
 
   /** Merge-patches metadata guarded by the pool's resourceVersion (a conflict fails the activity, which retries). */
   const patchMeta = (p: StoragePool, metadata: Record<string, unknown>) =>
