@@ -6,7 +6,8 @@
  *   W3: deleting them all: until every finalizer is gone and every ledger released.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readdirSync, statSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { parse } from 'yaml';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Watch } from '@kubernetes/client-node';
@@ -171,8 +172,9 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
     [...prof, join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'operator', '--kubeconfig', env.kube.kubeconfigPath, '--temporal-address', env.temporal.address,
       '--namespace', c.ns, '--task-queue', `tq-${c.ns}`, '--probeAddr', `127.0.0.1:${probe}`, '--metricsAddr', `127.0.0.1:${metrics}`,
       ...(process.env['BENCH_WORKFLOW_BUNDLE'] ? ['--workflow-bundle', process.env['BENCH_WORKFLOW_BUNDLE']] : []), ...extraArgs],
-    // BENCH_CONTROLLER_NODE_OPTIONS: Node/V8 flags for the controller only (e.g. GC settings, for an experiment).
-    { env: { ...process.env, LOG_LEVEL: 'warn', ...(process.env['BENCH_CONTROLLER_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['BENCH_CONTROLLER_NODE_OPTIONS'] } : {}), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Node's flags as deployed (deploy/deployment.yaml's NODE_OPTIONS: the heap's ceiling, which also bounds how
+    // far V8 grows it past the live set); BENCH_CONTROLLER_NODE_OPTIONS overrides them ('' for none).
+    { env: { ...process.env, LOG_LEVEL: 'warn', NODE_OPTIONS: process.env['BENCH_CONTROLLER_NODE_OPTIONS'] ?? deployedNodeOptions(), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   p.stdout!.pipe(log);
   p.stderr!.pipe(log);
@@ -187,6 +189,15 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
     if (Date.now() > until) throw new Error('controller not ready in 120 s');
     await sleep(250);
   }
+}
+
+/** NODE_OPTIONS of the operator container in deploy/deployment.yaml ('' when it sets none). */
+export function deployedNodeOptions(): string {
+  const dep = parse(readFileSync(join(REPO_ROOT, 'deploy', 'deployment.yaml'), 'utf8')) as {
+    spec: { template: { spec: { containers: { name: string; env?: { name: string; value?: string }[] }[] } } };
+  };
+  const c = dep.spec.template.spec.containers.find((x) => x.name === 'operator');
+  return c?.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
 }
 
 /** Signals the controller to write a heap snapshot and waits until the file stops growing. */

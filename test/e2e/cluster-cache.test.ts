@@ -14,12 +14,18 @@ import { createLogger } from '../../src/logger.js';
 import { eventually } from '../harness/eventually.js';
 import { testEnv } from '../harness/env.js';
 
+/** API clients for the test's servers, and a namespace of its own. */
+async function freshNamespace(prefix: string) {
+  const env = await testEnv();
+  const clients = makeClients(env.kube.kubeConfig);
+  const ns = `${prefix}-${randomBytes(4).toString('hex')}`;
+  await clients.core.createNamespace({ body: { metadata: { name: ns } } });
+  return { clients, ns };
+}
+
 describe('e2e: the cluster cache with a kind the API server does not serve', function () {
   it('is synced without it, says so once, and keeps serving the kinds it has', async () => {
-    const env = await testEnv();
-    const clients = makeClients(env.kube.kubeConfig);
-    const ns = `cache-${randomBytes(4).toString('hex')}`;
-    await clients.core.createNamespace({ body: { metadata: { name: ns } } });
+    const { clients, ns } = await freshNamespace('cache');
     const lines: string[] = [];
     const log = createLogger('debug', {}, 'json', (l) => void lines.push(l));
     const cache = new ClusterCache(clients, ns, log, [...PLACEMENT_KINDS, { plural: 'antstorwidgets', cacheKey: 'widget', requiredForReady: false }]);
@@ -39,10 +45,7 @@ describe('e2e: the cluster cache with a kind the API server does not serve', fun
   });
 
   it('keeps objects without managedFields or the last-applied copy, from the list and from the watch', async () => {
-    const env = await testEnv();
-    const clients = makeClients(env.kube.kubeConfig);
-    const ns = `slim-${randomBytes(4).toString('hex')}`;
-    await clients.core.createNamespace({ body: { metadata: { name: ns } } });
+    const { clients, ns } = await freshNamespace('slim');
     const LAST = 'kubectl.kubernetes.io/last-applied-configuration';
     const pool = (name: string): StoragePool => ({
       apiVersion: `${GROUP}/${VERSION}`,
@@ -80,10 +83,7 @@ describe('e2e: the cluster cache with a kind the API server does not serve', fun
   });
 
   it('indexes volumes by target pool and by uid, following the watch (bound, moved, deleted)', async () => {
-    const env = await testEnv();
-    const clients = makeClients(env.kube.kubeConfig);
-    const ns = `index-${randomBytes(4).toString('hex')}`;
-    await clients.core.createNamespace({ body: { metadata: { name: ns } } });
+    const { clients, ns } = await freshNamespace('index');
     const G = { group: GROUP, version: VERSION, namespace: ns, plural: PLURAL_VOLUME };
     const volume = (name: string, target?: string) =>
       ({

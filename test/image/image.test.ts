@@ -17,6 +17,7 @@ import { freePort } from '../../src/embedded/process.js';
 import { operatorOptionsSpec } from '../../src/cli/operator-command.js';
 import { eventually } from '../harness/eventually.js';
 import { testEnv } from '../harness/env.js';
+import { deployedNodeOptions } from '../../bench/workload.js';
 import { GiB, newTestCluster } from '../harness/cluster.js';
 
 const IMAGE = 'localhost/disk-controller-temporal:dev';
@@ -49,6 +50,11 @@ describe('image: built by buildah, verified, and run against the real servers', 
     const out = script('verify.sh');
     for (const what of ['user node', 'entrypoint', 'workflow bundle', 'no dev dependencies', '--help runs', 'native core loads'])
       assert.match(out, new RegExp(`^ok .*${what.replace(/[-.]/g, '\\$&')}`, 'm'), out);
+  });
+
+  it('runs Node with the heap flags deploy/deployment.yaml sets (the ones the benchmark measures)', () => {
+    const env = (JSON.parse(buildah('inspect', '--type', 'image', IMAGE)) as { OCIv1: { config: { Env?: string[] } } }).OCIv1.config.Env ?? [];
+    assert.ok(env.includes(`NODE_OPTIONS=${deployedNodeOptions()}`), env.join(' '));
   });
 
   it('docker-compose.yml’s controller command parses with the CLI’s flags, and its files are in the image', () => {

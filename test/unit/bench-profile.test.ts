@@ -1,6 +1,10 @@
 /** The benchmark's profile helpers: API requests per placement from the API server's own counter. */
 import assert from 'node:assert/strict';
 import { parseRequestTotals, requestsPer } from '../../bench/apiserver-requests.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { deployedNodeOptions } from '../../bench/workload.js';
+import { REPO_ROOT } from '../../src/embedded/bins.js';
 
 const sample = (patches: number, creates: number) => `# HELP apiserver_request_total [STABLE] Counter of apiserver requests
 # TYPE apiserver_request_total counter
@@ -23,5 +27,14 @@ describe('bench: API requests per placement (apiserver_request_total)', () => {
     const r = requestsPer(parseRequestTotals(sample(10, 4)), parseRequestTotals(sample(30, 14)), 10);
     assert.deepEqual(r.perPlacement, { 'PATCH antstorvolumes': 2, 'PATCH antstorvolumes/status': 2, 'POST antstorvolumes': 1 });
     assert.equal(r.writesPerPlacement, 5);
+  });
+});
+
+describe('bench: the controller runs with the deployed Node flags', () => {
+  it('reads NODE_OPTIONS of the operator container from deploy/deployment.yaml', () => {
+    const text = readFileSync(join(REPO_ROOT, 'deploy', 'deployment.yaml'), 'utf8');
+    const flags = deployedNodeOptions();
+    assert.match(flags, /--max-old-space-size=\d+/);
+    assert.ok(text.includes(`value: ${flags}`), 'the value written in the manifest');
   });
 });

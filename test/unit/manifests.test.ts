@@ -52,4 +52,13 @@ describe('reconciler seam: kinds registered in src/kinds/index.ts', () => {
     const dup = [KINDS[0]!, KINDS[0]!];
     assert.throws(() => createActivities({} as never, dup), /already registered by another kind/);
   });
+
+  it('deploy/deployment.yaml and the README deploy the image of this version', () => {
+    const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    const dep = parse(readFileSync(join(REPO_ROOT, 'deploy', 'deployment.yaml'), 'utf8')) as { spec: { template: { spec: { containers: { image: string }[] } } } };
+    assert.equal(dep.spec.template.spec.containers[0]!.image, `disk-controller-temporal:${version}`);
+    const tags = [...readFileSync(join(REPO_ROOT, 'README.md'), 'utf8').matchAll(/disk-controller-temporal:(\d+\.\d+\.\d+)/g)].map((m) => m[1]);
+    assert.ok(tags.length > 0);
+    assert.deepEqual([...new Set(tags)], [version]);
+  });
 });
