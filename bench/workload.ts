@@ -16,6 +16,7 @@ import { Client, Connection } from '@temporalio/client';
 import { GROUP, PLURAL_VOLUME, VERSION } from '../src/api/constants.js';
 import type { AntstorVolume } from '../src/api/types.js';
 import { REPO_ROOT } from '../src/embedded/bins.js';
+import { THREAD_HEAPS_MAX_AGE_MS } from '../src/metrics/registry.js';
 import { freePort } from '../src/embedded/process.js';
 import { ledgerQuery, poolWorkflowId, volumeWorkflowId } from '../src/workflows/messages.js';
 import { inParallel } from '../test/harness/capacity-sampler.js';
@@ -283,6 +284,7 @@ export async function runPlacement(
   try {
     await settle(pid);
     const memoryIdle = await memoryOf(proc);
+    const idleAt = performance.now();
     const w = watchVolumes(c);
     await sleep(500);
     const created = new Map<string, number>();
@@ -307,6 +309,8 @@ export async function runPlacement(
     const cpuWhere = split.stop();
     const req1 = req0 && (await requestCounts(env.kube).catch(() => undefined));
     const peak = rss.stop();
+    // The thread heaps are refreshed at most every 10 s: never read the idle scrape's values as the placed ones.
+    await sleep(Math.max(0, idleAt + THREAD_HEAPS_MAX_AGE_MS + 1000 - performance.now()));
     const memory = await memoryOf(proc);
     if (process.env['BENCH_HEAPSNAPSHOT']) await heapSnapshot(proc, process.env['BENCH_HEAPSNAPSHOT']);
     const lat = [...w.boundAt.entries()].map(([k, t]) => t - created.get(k)!);

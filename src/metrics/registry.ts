@@ -132,7 +132,7 @@ new Gauge({
   registers: [registry],
   collect() {
     this.reset();
-    for (const t of threadHeaps()) {
+    for (const t of recentThreadHeaps()) {
       this.set({ thread: t.thread, kind: 'used' }, t.usedBytes);
       this.set({ thread: t.thread, kind: 'total' }, t.totalBytes);
     }
@@ -148,6 +148,18 @@ export interface ThreadHeap {
 interface ReportHeap {
   javascriptHeap?: { totalMemory?: number; usedMemory?: number };
   header?: { threadId?: number };
+}
+
+/**
+ * A report stops every thread to describe it (~20–60 ms on this 2-core machine, most of it the workflow threads'
+ * share): taken at most every 10 s, however many scrapers ask.
+ */
+let lastHeaps: { at: number; heaps: ThreadHeap[] } | undefined;
+export const THREAD_HEAPS_MAX_AGE_MS = 10_000;
+function recentThreadHeaps(maxAgeMs = THREAD_HEAPS_MAX_AGE_MS): ThreadHeap[] {
+  const now = Date.now();
+  if (!lastHeaps || now - lastHeaps.at > maxAgeMs) lastHeaps = { at: now, heaps: threadHeaps() };
+  return lastHeaps.heaps;
 }
 
 /** Every thread's V8 heap (main first), from a diagnostic report taken without network lookups. */
