@@ -3,7 +3,6 @@
  * cluster cache of the namespace, and the watcher that feeds workflows. Any number of replicas may run.
  */
 import { createServer, type Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.js';

@@ -44,8 +44,7 @@ export class ClusterCache extends EventEmitter {
    * lifecycle read on every wake: scanning every volume there made the pools' cost grow with pools × volumes.
    */
   private readonly volumesByTarget = new ObjectIndex<AntstorVolume>((v) => v.spec?.targetNodeId ?? '', (v) => v.metadata.name!);
-  private readonly volumesByUid = new ObjectIndex<AntstorVolume>((v) => v.metadata.uid, (v) => v.metadata.name!);
-  private readonly indexes = new Map<string, ObjectIndex<KubernetesObject>[]>([['volume', [this.volumesByTarget, this.volumesByUid] as unknown as ObjectIndex<KubernetesObject>[]]]);
+  private readonly volumesByUid = new Map<string, AntstorVolume>();
 
   constructor(
     private readonly clients: KubeClients,
@@ -115,7 +114,16 @@ export class ClusterCache extends EventEmitter {
     return this.volumesByTarget.get(target);
   }
   volumeByUid(uid: string): AntstorVolume | undefined {
-    return this.volumesByUid.get(uid)[0];
+    return this.volumesByUid.get(uid);
+  }
+
+  private indexVolume(v: AntstorVolume): void {
+    this.volumesByTarget.put(v);
+    if (v.metadata.uid) this.volumesByUid.set(v.metadata.uid, v);
+  }
+  private unindexVolume(v: AntstorVolume): void {
+    this.volumesByTarget.remove(v.metadata.name!);
+    if (v.metadata.uid && this.volumesByUid.get(v.metadata.uid)?.metadata.name === v.metadata.name) this.volumesByUid.delete(v.metadata.uid);
   }
 
   private informer(plural: string, kind: string): Inf {
@@ -135,28 +143,28 @@ export class ClusterCache extends EventEmitter {
         if (notInstalled) this.log.info(`${plural} are served now; reconciling them`, { kind: plural });
         notInstalled = false;
         this.listed.add(kind);
-        if (this.isSynced) for (const w of this.syncWaiters.splice(0)) w(true);
         for (const o of r.items) slimObject(o);
+        if (this.isSynced) for (const w of this.syncWaiters.splice(0)) w(true);
         return r;
       });
     // makeInformer, with a watch that slims each object before the informer stores it (see slim-objects).
     const inf = new ListWatch<KubernetesObject>(path, new SlimWatch(this.clients.kc), listFn, false);
     const key = (o: KubernetesObject) => `${kind}/${o.metadata?.name}`;
-    // The indexes follow the store before anyone hears of the change (these handlers are registered first).
-    const indexes = this.indexes.get(kind) ?? [];
+    // The volume indexes follow the store before anyone hears of the change (these handlers are registered first).
+    const index = kind === 'volume' ? (o: KubernetesObject) => this.indexVolume(o as AntstorVolume) : undefined;
     inf.on('add', (o) => {
-      for (const i of indexes) i.put(o);
+      index?.(o);
       this.old.set(key(o), o);
       this.emit(kind, { type: 'add', obj: o });
     });
     inf.on('update', (o) => {
-      for (const i of indexes) i.put(o);
+      index?.(o);
       const old = this.old.get(key(o));
       this.old.set(key(o), o);
       this.emit(kind, { type: 'update', obj: o, old });
     });
     inf.on('delete', (o) => {
-      for (const i of indexes) i.remove(o.metadata!.name!);
+      if (index) this.unindexVolume(o as AntstorVolume);
       this.old.delete(key(o));
       this.emit(kind, { type: 'delete', obj: o });
     });

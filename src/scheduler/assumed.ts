@@ -35,25 +35,15 @@ export class AssumedPlacements {
    */
   overlay(volumes: AntstorVolume[], now: number): AntstorVolume[] {
     if (this.byUid.size === 0) return volumes;
-    const seen = new Set<string>();
-    const out = volumes.map((v) => {
-      const uid = v.metadata.uid;
-      const a = uid ? this.byUid.get(uid) : undefined;
-      if (!uid || !a) return v;
-      seen.add(uid);
-      if (v.spec.targetNodeId || v.metadata.deletionTimestamp || now - a.at > this.ttlMs) {
-        this.byUid.delete(uid);
-        return v;
-      }
-      return { ...v, spec: { ...v.spec, targetNodeId: a.node } };
-    });
-    for (const uid of [...this.byUid.keys()]) if (!seen.has(uid)) this.byUid.delete(uid);
-    return out;
+    const byUid = new Map(volumes.map((v) => [v.metadata.uid ?? '', v]));
+    const assumed = new Map<string, AntstorVolume>();
+    for (const list of this.byNode((uid) => byUid.get(uid), now).values()) for (const c of list) assumed.set(c.metadata.uid!, c);
+    return volumes.map((v) => assumed.get(v.metadata.uid ?? '') ?? v);
   }
 
   /**
-   * overlay() for a cache that can look volumes up by uid: the assumed volumes still unbound, as if bound, by node
-   * id, without a pass over every volume. The same entries are dropped (bound, being deleted, gone, expired).
+   * The assumed volumes still unbound, as if bound, by node id, for a cache that can look volumes up by uid (no pass
+   * over every volume). Entries whose volume is bound, being deleted, gone or expired are dropped here.
    */
   byNode(lookup: (uid: string) => AntstorVolume | undefined, now: number): Map<string, AntstorVolume[]> {
     const out = new Map<string, AntstorVolume[]>();

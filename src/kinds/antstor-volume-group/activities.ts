@@ -12,7 +12,8 @@ import { poolAvailableBytes } from '../../api/objects.js';
 import type { AntstorVolume } from '../../api/types.js';
 import { schedule } from '../../scheduler/chain.js';
 import type { ReserveRequest } from '../../scheduler/ledger.js';
-import { allocatedRemoteBytes, poolNodesFromIndex, capacityRequestFor, freeBytes, nodeId } from '../../scheduler/pool-node.js';
+import { poolNodesNow } from '../../activities/pool-view.js';
+import { allocatedRemoteBytes, capacityRequestFor, freeBytes, nodeId } from '../../scheduler/pool-node.js';
 import { poolStartOptions, reserveRequestSignal, type ObjectRef, type VolumeRef } from '../../workflows/messages.js';
 import { KIND_DATA_CONTROL, PLURAL_DATA_CONTROL } from '../antstor-data-control/types.js';
 import { groupStatusFor, memberVolumeFor, membersToRollBack, planGroup, sizeRangeMin, validateGroup } from './rules.js';
@@ -123,7 +124,7 @@ export function volumeGroupActivities(d: ActivityDeps) {
       // this group are left out (the ledger is fresher than the cache).
       const refused = new Set(i.refused ?? []);
       const pools = d.cache.listPools().filter((p) => !p.metadata.deletionTimestamp && !refused.has(p.metadata.name!));
-      const nodes = poolNodesFromIndex(pools, d.cache, d.config.scheduler.nodeReservations, d.assumed ? { assumed: d.assumed.byNode((uid) => d.cache.volumeByUid(uid), Date.now()) } : {});
+      const nodes = poolNodesNow(d, { pools });
       const decision = schedule(d.config.scheduler, d.chain, nodes, probe, { maxCandidates: Number.MAX_SAFE_INTEGER });
       if (decision.error && !decision.candidates.length) return { error: decision.error };
       const byId = new Map(nodes.map((n) => [nodeId(n), n]));

@@ -9,7 +9,8 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { poolNodeId } from '../../api/objects.js';
 import type { AntstorVolume } from '../../api/types.js';
 import { schedule, type PlacementDecision } from '../../scheduler/chain.js';
-import { heldReservations, poolNodesFromIndex } from '../../scheduler/pool-node.js';
+import { heldReservations } from '../../scheduler/pool-node.js';
+import { poolNodesNow } from '../../activities/pool-view.js';
 import {
   poolStartOptions,
   reserveRequestsSignal,
@@ -108,10 +109,7 @@ export function placerActivities(d: ActivityDeps) {
       // These volumes are being placed again: whatever they were assumed to hold is void.
       for (const i of items) d.assumed?.forget(i.ref.uid);
       const batch = new Set(items.map((i) => i.ref.uid));
-      const nodes = poolNodesFromIndex(d.cache.listPools().filter((p) => !p.metadata.deletionTimestamp), d.cache, d.config.scheduler.nodeReservations, {
-        ...(d.assumed ? { assumed: d.assumed.byNode((uid) => d.cache.volumeByUid(uid), now) } : {}),
-        exclude: batch,
-      });
+      const nodes = poolNodesNow(d, { exclude: batch, now });
       const byNode = new Map(nodes.map((n) => [poolNodeId(n.pool), n]));
       const out: PlacerDecision[] = [];
       for (const { ref, refused } of items) {

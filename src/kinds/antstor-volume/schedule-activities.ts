@@ -1,8 +1,7 @@
 /** The filter-and-score pass: LiteIO's filter chain and priorities over the cluster cache. */
 import { ApplicationFailure } from '@temporalio/activity';
-import type { AntstorVolume } from '../../api/types.js';
 import { schedule, type PlacementDecision } from '../../scheduler/chain.js';
-import { poolNodesFromIndex } from '../../scheduler/pool-node.js';
+import { poolNodesNow } from '../../activities/pool-view.js';
 import type { VolumeRef } from '../../workflows/messages.js';
 import type { ActivityDeps } from '../../activities/deps.js';
 
@@ -21,10 +20,7 @@ export function scheduleActivities(d: ActivityDeps) {
       // given up on and released); keeping it would count it twice and could keep pools looking full forever.
       d.assumed?.forget(ref.uid);
       // From the cache's index: a scan of every volume here made each placement cost grow with the cluster.
-      const nodes = poolNodesFromIndex(d.cache.listPools().filter((p) => !p.metadata.deletionTimestamp), d.cache, d.config.scheduler.nodeReservations, {
-        ...(d.assumed ? { assumed: d.assumed.byNode((uid) => d.cache.volumeByUid(uid), Date.now()) } : {}),
-        exclude: new Set([ref.uid]),
-      });
+      const nodes = poolNodesNow(d, { exclude: new Set([ref.uid]) });
       return schedule(d.config.scheduler, d.chain, nodes, vol, { refused });
     },
   };

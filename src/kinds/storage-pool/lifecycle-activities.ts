@@ -36,7 +36,7 @@ export function poolLifecycleActivities(d: ActivityDeps, kube: KubeClients) {
   const volumesOn = (p: StoragePool) => {
     const id = p.spec?.nodeInfo?.id;
     const byName = d.cache.volumesBoundTo(p.metadata.name!);
-    return id && id !== p.metadata.name ? [...byName, ...d.cache.volumesBoundTo(id)] : [...byName];
+    return id && id !== p.metadata.name ? [...byName, ...d.cache.volumesBoundTo(id)] : byName;
   };
 
   /** Merge-patches metadata guarded by the pool's resourceVersion (a conflict fails the activity, which retries). */
