@@ -141,7 +141,9 @@ async function e2eBench() {
     if (process.env['BENCH_W2']) {
       const k = Number(process.env['BENCH_W2_FACTOR'] ?? 10);
       for (const [name, p, n] of [['W2_1k', pools, volumes], ['W2', pools * k, volumes * k]] as const) {
-        const r = await runPlacement(env, { name, pools: p, volumes: n, concurrency, restartAfter: true, timeoutMs: 3_600_000 });
+        // Idle pools park after POOL_PARK_IDLE_MS (deployed: 5 min); shortened here to measure the parked controller.
+        const parkMs = process.env['BENCH_POOL_PARK_IDLE_MS'] ?? '30000';
+        const r = await runPlacement(env, { name, pools: p, volumes: n, concurrency, restartAfter: true, parkAfter: parkMs !== '0', timeoutMs: 3_600_000, controllerEnv: { POOL_PARK_IDLE_MS: parkMs } });
         line(name, { ...r.placement, restart: r.restart });
       }
     }
@@ -205,7 +207,7 @@ async function e2eBench() {
     }
     for (const k of ['W1', 'W1_temporalServer', 'W1x3', 'W2_1k', 'W2']) {
       const r = results[k] as PlacementResult | undefined;
-      for (const [when, m] of [['with pools only', r?.memoryIdle], ['once placed', r?.memory]] as const)
+      for (const [when, m] of [['with pools only', r?.memoryIdle], ['once placed', r?.memory], [`once every pool parked (${r?.parkedAfterSec} s after the last placement)`, r?.memoryParked]] as const)
         if (m) console.log(`${k} controller memory ${when}: RSS ${m.rssMiB} MiB = V8 heap ${m.heapTotalMiB} (${m.heapUsedMiB} used) + external ${m.externalMiB} + workflow threads' heaps ${m.workflowThreadHeapMiB ?? '?'} + native/other ${m.otherMiB}`);
     }
     for (const k of ['W2_1k', 'W2']) {

@@ -18,7 +18,8 @@ import type { AntstorVolume } from '../src/api/types.js';
 import { REPO_ROOT } from '../src/embedded/bins.js';
 import { THREAD_HEAPS_MAX_AGE_MS } from '../src/metrics/registry.js';
 import { freePort } from '../src/embedded/process.js';
-import { ledgerQuery, poolWorkflowId, volumeWorkflowId } from '../src/workflows/messages.js';
+import { poolTaskQueueFor, poolWorkflowId, volumeWorkflowId } from '../src/workflows/messages.js';
+import { readPoolLedger } from '../src/kinds/storage-pool/ledger-read.js';
 import { inParallel } from '../test/harness/capacity-sampler.js';
 import { activityTypes } from '../test/harness/history.js';
 import { GiB, newTestCluster, type TestCluster } from '../test/harness/cluster.js';
@@ -46,6 +47,10 @@ export interface PlacementResult {
   memory?: MemoryBreakdown;
   /** The same, with the pools ready and no volume yet (the controller's floor at this size). */
   memoryIdle?: MemoryBreakdown;
+  /** v0.12.0: the same once every pool's workflow has parked (idle, its run ended), holding every volume placed. */
+  memoryParked?: MemoryBreakdown;
+  /** Last placement → every pool parked (s), with the controller's POOL_PARK_IDLE_MS. */
+  parkedAfterSec?: number;
   /** Where the machine's CPU went from the first create to the last binding. */
   cpu?: CpuSplit;
   /** API requests per placement in that window (every client's: the benchmark's creates and Lease renewals too). */
@@ -263,7 +268,7 @@ function watchVolumes(c: TestCluster): { boundAt: Map<string, number>; goneAt: M
 
 export async function runPlacement(
   env: TestEnv,
-  o: { name: string; pools: number; volumes: number; concurrency: number; timeoutMs?: number; deleteAfter?: boolean; restartAfter?: boolean; controllerEnv?: Record<string, string> },
+  o: { name: string; pools: number; volumes: number; concurrency: number; timeoutMs?: number; deleteAfter?: boolean; restartAfter?: boolean; parkAfter?: boolean; controllerEnv?: Record<string, string> },
 ): Promise<{ placement: PlacementResult; deletion?: DeletionResult; restart?: RestartResult }> {
   const c = await newTestCluster(env, o.name.toLowerCase().replace(/[^a-z0-9]/g, ''));
   const pools = Array.from({ length: o.pools }, (_, i) => `pool-${i}`);
@@ -313,6 +318,22 @@ export async function runPlacement(
     await sleep(Math.max(0, idleAt + THREAD_HEAPS_MAX_AGE_MS + 1000 - performance.now()));
     const memory = await memoryOf(proc);
     if (process.env['BENCH_HEAPSNAPSHOT']) await heapSnapshot(proc, process.env['BENCH_HEAPSNAPSHOT']);
+    // v0.12.0: idle pools park; the controller's memory once all of them have, still holding every volume.
+    let memoryParked: MemoryBreakdown | undefined;
+    let parkedAfterSec: number | undefined;
+    if (o.parkAfter) {
+      const query = `WorkflowType = 'poolWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${poolTaskQueueFor(`tq-${c.ns}`)}'`;
+      const lastBound = Math.max(...w.boundAt.values(), t0);
+      for (;;) {
+        const running = (await client.workflow.count(query).catch(() => ({ count: -1 }))).count;
+        if (running === 0) break;
+        if (performance.now() - lastBound > 900_000) break;
+        await sleep(2000);
+      }
+      parkedAfterSec = +((performance.now() - lastBound) / 1000).toFixed(1);
+      await sleep(THREAD_HEAPS_MAX_AGE_MS + 1000);
+      memoryParked = await memoryOf(proc);
+    }
     const lat = [...w.boundAt.entries()].map(([k, t]) => t - created.get(k)!);
     const vols = await c.listVolumes();
     let local = 0;
@@ -342,6 +363,7 @@ export async function runPlacement(
       perPool: anatomy(poolHistories.filter((h): h is NonNullable<typeof h> => !!h)),
       ...(memory ? { memory } : {}),
       ...(memoryIdle ? { memoryIdle } : {}),
+      ...(memoryParked ? { memoryParked, parkedAfterSec } : {}),
       cpu: cpuWhere,
       ...(req0 && req1 ? { apiRequests: requestsPer(req0, req1, Math.max(1, w.boundAt.size)) } : {}),
     };
@@ -381,7 +403,8 @@ export async function runPlacement(
       // Every ledger released too.
       for (const p of pools) {
         for (;;) {
-          const l = await client.workflow.getHandle(poolWorkflowId({ namespace: c.ns, name: p })).query(ledgerQuery);
+          // Every volume is gone by now: a parked pool (its run ended while idle) holds nothing.
+          const l = await readPoolLedger(client, { namespace: c.ns, name: p }, () => ({ pool: p, freeBytes: 0, boundBytes: 0, bindings: [], parked: true }));
           if (l.bindings.length === 0 || performance.now() - d0 > 600_000) break;
           await sleep(200);
         }

@@ -64,6 +64,7 @@ async function main() {
   const canDir = mkdtempSync(join(tmpdir(), 'dct-rec-can-'));
   const canTemporal = await startTemporalDevServer({ dir: canDir, extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=60'] });
   const canCluster = await newTestCluster({ ...env, temporal: canTemporal }, 'rec-can');
+  let parkCluster: Awaited<ReturnType<typeof newTestCluster>> | undefined;
   try {
     for (const [name, bytes] of [['node-a', 10], ['node-b', 20]] as const) await c.createPool(name, { bytes: bytes * GiB });
     await c.createPool('node-stale', { bytes: 10 * GiB, lease: new Date(Date.now() - 10 * 60_000) }); // heartbeat lost
@@ -297,6 +298,34 @@ async function main() {
     }, { timeoutMs: 60_000 });
     out.push({ type: 'volumeWorkflow', scenario: 'placed-parked', id: volumeWorkflowId(parked), client: cwf });
     out.push({ type: 'volumeWorkflow', scenario: 'parked-then-deleted', id: volumeWorkflowId(gone), client: cwf });
+
+    // v0.12.0: an idle pool parks (its run ends), a request brings it back (a new run adopts its bindings by a
+    // consistent read), and it parks again.
+    parkCluster = await newTestCluster(env, 'rec-park');
+    const parkOp = await parkCluster.startOperator({ timings: { poolParkIdleMs: 2000 } });
+    const pwf = parkOp.client.workflow;
+    const parkId = poolWorkflowId({ namespace: parkCluster.ns, name: 'node-park' });
+    const parkRuns = async (n: number) =>
+      eventually(async () => {
+        const runs: { runId: string; status: string; start: number }[] = [];
+        for await (const w of pwf.list({ query: `WorkflowId = '${parkId}'` })) runs.push({ runId: w.runId, status: w.status.name, start: w.startTime.getTime() });
+        runs.sort((a, b) => a.start - b.start);
+        if (runs.length < n || runs.some((r) => r.status !== 'COMPLETED')) throw new Error(`pool runs: ${runs.map((r) => r.status).join(',')}`);
+        return runs.map((r) => r.runId);
+      }, { timeoutMs: 60_000 });
+    const boundTo = (name: string) =>
+      eventually(async () => {
+        if ((await parkCluster!.getVolume(name)).spec.targetNodeId !== 'node-park') throw new Error(`${name} not bound`);
+      }, { timeoutMs: 30_000 });
+    await parkCluster.createPool('node-park', { bytes: 10 * GiB });
+    for (const n of ['park-1', 'park-2']) await parkCluster.createVolume(n, { size: 2 * GiB, hostNode: 'node-park' });
+    for (const n of ['park-1', 'park-2']) await boundTo(n);
+    await parkRuns(1);
+    await parkCluster.createVolume('park-3', { size: 2 * GiB, hostNode: 'node-park' });
+    await boundTo('park-3');
+    const [parkedRun, unparkedRun] = await parkRuns(2);
+    out.push({ type: 'poolWorkflow', scenario: 'ledger-parked', id: parkId, runId: parkedRun, client: pwf });
+    out.push({ type: 'poolWorkflow', scenario: 'ledger-unparked', id: parkId, runId: unparkedRun, client: pwf });
     for (const o of out) {
       const dir = join(REPO_ROOT, 'test', 'histories', o.type);
       mkdirSync(dir, { recursive: true });
@@ -313,6 +342,7 @@ async function main() {
     await held?.stop();
     await c.stop();
     await canCluster.stop();
+    await parkCluster?.stop();
     await canTemporal.stop();
     rmSync(canDir, { recursive: true, force: true });
     await teardownEnv();

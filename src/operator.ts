@@ -24,7 +24,9 @@ import { describeTarget, type MysqlTarget } from './plugins/metasync/dsn.js';
 import { MetaWriter, type PlacementRow } from './plugins/metasync/writer.js';
 import { metaSyncPluginFactory, signalMetaSync } from './plugins/builtin/metasync-plugin.js';
 import { redactText } from './logger.js';
-import { DEFAULT_TIMINGS, poolTaskQueueFor, TASK_QUEUE_DEFAULT, ledgerQuery, metasyncPlacementSignal, poolWorkflowId, type Timings } from './workflows/messages.js';
+import { DEFAULT_TIMINGS, poolTaskQueueFor, TASK_QUEUE_DEFAULT, metasyncPlacementSignal, poolWorkflowId, type Timings } from './workflows/messages.js';
+import { readPoolLedger } from './kinds/storage-pool/ledger-read.js';
+import { parkedLedgerView } from './kinds/storage-pool/activities.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { connectTemporal, temporalTlsOptions, type TemporalTarget } from './temporal-connection.js';
 import { installClusterGauges } from './metrics/cluster-gauges.js';
@@ -95,7 +97,7 @@ export interface RunningOperator {
 export async function runOperator(o: OperatorOptions): Promise<RunningOperator> {
   const taskQueue = o.taskQueue ?? TASK_QUEUE_DEFAULT;
   const poolTaskQueue = o.poolTaskQueue === false || process.env['DCT_SHARED_POOL_QUEUE'] === '1' ? undefined : (o.poolTaskQueue ?? poolTaskQueueFor(taskQueue));
-  const timings: Timings = { ...DEFAULT_TIMINGS, ...o.timings };
+  const timings: Timings = { ...DEFAULT_TIMINGS, ...o.timings, ...parkIdleFromEnv(process.env) };
   const chain = resolveChain(o.config.scheduler); // unknown filter/priority names fail startup here
   const log = o.log.child({ component: 'operator', namespace: o.namespace });
   // First, before any connection: a bad --tlsdir or a taken --port fails startup at once, naming the flag.
@@ -233,7 +235,11 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
           namespace: o.namespace,
           pool: (name) => cache.getPool(name),
           volume: (_ns, name) => cache.getVolume(name),
-          ledger: (name) => withDeadline(client.workflow.getHandle(poolWorkflowId({ namespace: o.namespace, name })).query(ledgerQuery), 10_000),
+          // A parked pool (its run ended while idle) holds nothing the API server does not show.
+          ledger: (name) => {
+            const ref = { namespace: o.namespace, name };
+            return withDeadline(readPoolLedger(client, ref, () => parkedLedgerView(deps, ref)), 10_000);
+          },
         }),
       }).catch((e: Error) => {
         if (!o.metricsBestEffort) throw e;
@@ -264,6 +270,18 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
 }
 
 /** A tuning knob from the environment: a positive number, or undefined (unset, empty or not positive). */
+/**
+ * POOL_PARK_IDLE_MS: how long a pool's workflow stays idle before it parks (0: never). A value that is not a
+ * non-negative number of milliseconds is refused at start, naming the variable.
+ */
+export function parkIdleFromEnv(env: NodeJS.ProcessEnv): Partial<Timings> {
+  const raw = env['POOL_PARK_IDLE_MS'];
+  if (raw === undefined || raw === '') return {};
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`POOL_PARK_IDLE_MS=${JSON.stringify(raw)}: expected a whole number of milliseconds, 0 to never park idle pools`);
+  return { poolParkIdleMs: n };
+}
+
 function envPositive(name: string): number | undefined {
   const n = Number(process.env[name]);
   return n > 0 ? n : undefined;

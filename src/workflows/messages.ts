@@ -83,6 +83,13 @@ export interface Timings {
   heartbeatRecheckMs?: number;
   /** How often a pool without a Lease, or one blocked on deletion, is looked at again (default 60 s). */
   poolRecheckMs?: number;
+  /**
+   * v0.12.0: a pool's workflow that has been idle this long (nothing queued, held or in flight, its ledger equal to
+   * the API server's bindings, nothing due that the watcher would not wake it for) ends its run: it is parked, and
+   * the next event, request or Lease lapse starts a new run that rebuilds the ledger from the API server. 0 never
+   * parks (default 5 min).
+   */
+  poolParkIdleMs?: number;
   /** A pool that has not answered a reservation request this long is reported in status.msg (default 20 s). */
   ledgerSilenceReportMs?: number;
   /** ...and given up on (its possible grant released, the next candidate tried) after this long (default 60 s). */
@@ -113,6 +120,7 @@ export const DEFAULT_TIMINGS: Timings = {
   heartbeatOfflineMs: 24 * 60 * 60_000,
   heartbeatRecheckMs: 30 * 60_000,
   poolRecheckMs: 60_000,
+  poolParkIdleMs: 5 * 60_000,
 };
 
 // ---- volume workflow ----
@@ -207,6 +215,8 @@ export interface LedgerView {
   queued?: number;
   /** Standing reservations (config nodeReservations) this pool holds. */
   reservations?: { id: string; size: number; claimed: boolean }[];
+  /** v0.12.0: the pool's workflow is not running (parked): this is the API server's view, which its next run adopts. */
+  parked?: boolean;
 }
 
 export const poolEventSignal = defineSignal<[ObjectEvent]>('poolEvent');

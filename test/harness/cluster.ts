@@ -27,6 +27,7 @@ export interface TestCluster {
     metasync?: OperatorOptions['metasync'];
     log?: Logger;
     webhook?: OperatorOptions['webhook'];
+    metricsAddr?: string;
   }): Promise<RunningOperator>;
   createPool(name: string, o?: PoolOpts): Promise<StoragePool>;
   setPoolStatus(name: string, status: Record<string, unknown>): Promise<void>;
@@ -87,6 +88,7 @@ export async function newTestCluster(env: TestEnv, prefix = 't'): Promise<TestCl
         log: o.log ?? createLogger((process.env['DCT_LOG'] as never) || 'error'),
         ...(o.metasync ? { metasync: o.metasync } : {}),
         ...(o.webhook ? { webhook: o.webhook } : {}),
+        ...(o.metricsAddr ? { metricsAddr: o.metricsAddr } : {}),
         workflowBundle: env.workflowBundle,
       });
       return c.op;

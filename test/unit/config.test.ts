@@ -59,3 +59,18 @@ pluginConfigs:
     assert.deepEqual(loadControllerConfig(join(d, 'ok.yaml')).scheduler.filters, ['Basic']);
   });
 });
+
+describe('unit: POOL_PARK_IDLE_MS', () => {
+  it('sets how long a pool stays idle before it parks; 0 never parks; unset keeps the default', async () => {
+    const { parkIdleFromEnv } = await import('../../src/operator.js');
+    assert.deepEqual(parkIdleFromEnv({ POOL_PARK_IDLE_MS: '30000' }), { poolParkIdleMs: 30_000 });
+    assert.deepEqual(parkIdleFromEnv({ POOL_PARK_IDLE_MS: '0' }), { poolParkIdleMs: 0 });
+    assert.deepEqual(parkIdleFromEnv({}), {});
+  });
+
+  it('refuses anything but a whole number of milliseconds, naming the variable and the value', async () => {
+    const { parkIdleFromEnv } = await import('../../src/operator.js');
+    for (const bad of ['5m', '-1', '1.5', 'never'])
+      assert.throws(() => parkIdleFromEnv({ POOL_PARK_IDLE_MS: bad }), new RegExp(`POOL_PARK_IDLE_MS="${bad.replace('.', '\\.')}": expected a whole number of milliseconds`));
+  });
+});

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import type { ActivityDeps } from '../../src/activities/deps.js';
 import type { AntstorVolume } from '../../src/api/types.js';
-import { poolActivities } from '../../src/kinds/storage-pool/activities.js';
+import { boundVolumesConsistent, parkedLedgerView, poolActivities } from '../../src/kinds/storage-pool/activities.js';
+import type { StoragePool } from '../../src/api/types.js';
 import { defaultSchedulerConfig } from '../../src/scheduler/config.js';
 import { ObjectIndex } from '../../src/kube/object-index.js';
 
@@ -38,5 +39,44 @@ describe('unit: poolListBindings', () => {
   it('without `held` (a pool run of an older version) names every unbound volume, as before', async () => {
     const r = await acts.poolListBindings({ pool: { namespace: 'ns', name: 'p1' } });
     assert.equal(r.inFlight.length, 501);
+  });
+
+  describe('v0.12.0: the consistent read a parked pool adopts from', () => {
+    const labelled = (v: AntstorVolume, label: string) => ({ ...v, metadata: { ...v.metadata, labels: { 'obnvmf/target-node-id': label } } }) as AntstorVolume;
+    const withLive = (live: AntstorVolume[], calls: string[] = []) =>
+      ({ cache, kube: { list: async (_p: string, _k: string, _ns: string, sel: string) => (calls.push(sel), live) } }) as unknown as ActivityDeps;
+
+    it('lists live by the target-node-id label, and keeps what only the cache shows', async () => {
+      const calls: string[] = [];
+      // Live: a bind the cache has not seen yet; the cache: bound-here (written without the label).
+      const fresh = labelled(vol('just-bound', 'p1'), 'p1');
+      const got = await boundVolumesConsistent(withLive([fresh], calls), { namespace: 'ns', name: 'p1' });
+      assert.deepEqual(calls, ['obnvmf/target-node-id=p1']);
+      assert.deepEqual(got.map((v) => v.metadata.name).sort(), ['bound-here', 'just-bound']);
+    });
+
+    it('the live object wins over the cached one: moved away since the cache saw it', async () => {
+      const moved = labelled(vol('bound-here', 'p2'), 'p1'); // stale label, spec says p2
+      const got = await boundVolumesConsistent(withLive([moved]), { namespace: 'ns', name: 'p1' });
+      assert.deepEqual(got.map((v) => v.metadata.name), []);
+    });
+
+    it('poolListBindings reads consistently only when asked', async () => {
+      const calls: string[] = [];
+      const a = poolActivities({ ...withLive([labelled(vol('just-bound', 'p1'), 'p1')], calls), config: { scheduler: defaultSchedulerConfig() } } as unknown as ActivityDeps);
+      assert.deepEqual((await a.poolListBindings({ pool: { namespace: 'ns', name: 'p1' }, held: [] })).bindings.map((b) => b.uid), ['u-bound-here']);
+      assert.equal(calls.length, 0);
+      const r = await a.poolListBindings({ pool: { namespace: 'ns', name: 'p1' }, held: [], consistent: true });
+      assert.deepEqual(r.bindings.map((b) => b.uid).sort(), ['u-bound-here', 'u-just-bound']);
+    });
+
+    it('a parked pool\'s ledger view is its API bindings against its capacity', () => {
+      const pool = { metadata: { name: 'p1', namespace: 'ns', uid: 'pu' }, spec: { nodeInfo: { id: 'p1' }, kernelLvm: { bytes: 10 * GiB } }, status: { status: 'ready', capacity: { storage: String(10 * GiB) }, vgFreeSize: String(10 * GiB) } } as unknown as StoragePool;
+      const view = parkedLedgerView({ cache: { ...cache, getPool: () => pool }, config: { scheduler: defaultSchedulerConfig() } } as unknown as ActivityDeps, { namespace: 'ns', name: 'p1' });
+      assert.equal(view.parked, true);
+      assert.deepEqual(view.bindings.map((b) => [b.uid, b.via]), [['u-bound-here', 'adopt']]);
+      assert.equal(view.boundBytes, GiB);
+      assert.equal(view.freeBytes, 9 * GiB);
+    });
   });
 });

@@ -75,6 +75,10 @@ class FakeCluster {
   busy = new Set<string>();
   private busyHistory = 0;
   volumes = new Map<string, { rv: number; target: string; candidates: string[] }>();
+  /** Pools whose lifecycle says nothing is due by the clock (they may park); their grants count as bound at once. */
+  parkable = new Set<string>();
+  /** The "API server's" bindings of the parkable pools: pool → uid → binding. */
+  bound = new Map<string, Map<string, ReserveRequest>>();
   calls: { name: string; arg: unknown }[] = [];
   flushed = new Map<string, number>(); // MetaSync key → times written
   /** The volume group behind the fake group activities: pools that refuse a hold, whether its plan is recorded. */
@@ -99,12 +103,18 @@ class FakeCluster {
         policy: { maxRemoteVolumeCount: 3, minLocalStoragePct: 0, nodeReservations: [] },
         nodeId: name,
         resourceVersion: '1',
+        ...(this.parkable.has(name) ? { uid: `uid-${name}`, lifecycle: true, plugins: [] } : {}),
       };
     };
     const startPool = (name: string): PoolWorkflowInput => ({ ref: { namespace: 'ns', name }, timings });
     return {
       poolLoad: async ({ pool }: { pool: { name: string } }) => (log('poolLoad', pool.name), poolView(pool.name)),
-      poolListBindings: async () => ({ bindings: [], inFlight: [] }),
+      poolListBindings: async ({ pool, consistent }: { pool: { name: string }; consistent?: boolean }) => {
+        log('poolListBindings', { pool: pool.name, consistent: !!consistent });
+        const b = [...(this.bound.get(pool.name)?.values() ?? [])];
+        return { bindings: b.map(({ uid, key, bytes, sizeByte, remote, countsRemote, reservationId }) => ({ uid, key, bytes, sizeByte, remote, countsRemote, reservationId })), inFlight: [] };
+      },
+      poolReconcile: async ({ pool }: { pool: { name: string } }) => (log('poolReconcile', pool.name), { status: 'ready', nextCheckInMs: 30 * 60_000, actions: [], watched: true }),
       poolRecordDrift: async () => undefined,
       volumeLoad: async ({ ref }: { ref: VolumeRef }): Promise<VolumeView> => {
         const v = this.volumes.get(ref.name);
@@ -137,6 +147,12 @@ class FakeCluster {
       },
       ledgerReplies: async ({ replies }: { replies: { workflowId: string; msg: ReserveReplyMsg }[] }) => {
         log('ledgerReplies', replies.length);
+        for (const { msg } of replies) {
+          if (!msg.result.accepted || !this.parkable.has(msg.pool) || !msg.key) continue;
+          const uid = msg.key.split('/')[1]!;
+          if (!this.bound.has(msg.pool)) this.bound.set(msg.pool, new Map());
+          this.bound.get(msg.pool)!.set(uid, request(uid));
+        }
         // As the real activity: the placer gets one signal with all of its answers.
         const toPlacer = replies.filter((r) => isPlacerWorkflowId(r.workflowId));
         if (toPlacer.length) await this.client().workflow.getHandle(toPlacer[0]!.workflowId).signal(reserveRepliesSignal, { replies: toPlacer.map((r) => r.msg) });
@@ -408,6 +424,63 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
         return r;
       });
       assert.equal(runs.filter((s) => s === 'RUNNING').length, 1);
+    });
+  });
+
+  it('pool: parks between waves of requests; requests racing a park are each answered once, and the ledger carries over every park by adoption', async () => {
+    const tq = newQueue();
+    const fake = new FakeCluster(() => client, tq);
+    fake.capacity.set('p-park', 20 * GiB);
+    fake.parkable.add('p-park');
+    const replyTo = await startCollector(tq);
+    const pool = { namespace: 'ns', name: 'p-park' };
+    const start: PoolWorkflowInput = { ref: pool, timings: { ...timings, poolParkIdleMs: 300 } };
+    const N = 40;
+    await withWorker(fake, tq, async () => {
+      // Waves of four distinct volumes; the gaps straddle the park delay, so some waves find the pool parked (a new
+      // run adopts), some arrive while it reads the API server to park, some while it is awake.
+      const gaps = [100, 1500, 350, 1500, 330, 1500, 380, 1500, 120];
+      for (let wave = 0; wave < N / 4; wave++) {
+        if (wave) await sleep(gaps[wave - 1]!);
+        await Promise.all(
+          Array.from({ length: 4 }, (_, k) =>
+            client.workflow.signalWithStart('poolWorkflow', {
+              workflowId: poolWorkflowId(pool),
+              taskQueue: tq,
+              args: [start],
+              signal: reserveRequestSignal,
+              signalArgs: [{ requestId: `r${wave * 4 + k}`, replyTo, req: request(`v${wave * 4 + k}`) }],
+            }),
+          ),
+        );
+      }
+      const replies = await eventually(
+        async () => {
+          const r = await client.workflow.getHandle(replyTo).query(repliesQuery);
+          assert.equal(new Set(r.map((x) => x.requestId)).size, N, `requests answered so far: ${r.length}`);
+          return r;
+        },
+        { timeoutMs: 60_000, intervalMs: 300, what: `${N} answers` },
+      );
+      const first = new Map<string, boolean>();
+      for (const r of replies) {
+        assert.equal(first.get(r.requestId) ?? r.result.accepted, r.result.accepted, `request ${r.requestId} answered two ways`);
+        first.set(r.requestId, r.result.accepted);
+      }
+      // Exactly the capacity: a run that lost the bindings of an earlier one would have admitted more.
+      assert.equal([...first.values()].filter(Boolean).length, 20);
+      assert.equal(fake.bound.get('p-park')!.size, 20);
+      const runs = await eventually(async () => {
+        const r = await runsOf(poolWorkflowId(pool));
+        assert.ok(r.filter((x) => x === 'COMPLETED').length >= 3, `runs: ${r.join(',')}`);
+        assert.ok(!r.includes('RUNNING'), 'parked at the end');
+        return r;
+      }, { timeoutMs: 20_000, what: 'parked runs' });
+      assert.ok(!runs.includes('FAILED') && !runs.includes('TERMINATED'), `runs: ${runs.join(',')}`);
+      // Every new run adopted by the consistent read before it answered; parking read it too.
+      const reads = fake.calls.filter((c) => c.name === 'poolListBindings').map((c) => (c.arg as { consistent: boolean }).consistent);
+      const parks = runs.filter((x) => x === 'COMPLETED').length;
+      assert.ok(reads.length >= parks && reads.every(Boolean), `reads: ${reads.join(',')} for ${parks} parks`);
     });
   });
 

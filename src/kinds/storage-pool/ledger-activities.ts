@@ -22,7 +22,7 @@ import type { ActivityDeps } from '../../activities/deps.js';
 import { holdClaimedBy } from '../antstor-volume-group/types.js';
 
 /** The ledger request for a volume on a pool: the same conversion the filter pass uses (pool-node.ts). */
-export function reserveRequestFor(d: ActivityDeps, vol: AntstorVolume, poolNode: string, adopt: boolean): ReserveRequest {
+export function reserveRequestFor(d: Pick<ActivityDeps, 'config'>, vol: AntstorVolume, poolNode: string, adopt: boolean): ReserveRequest {
   const claimsHold = holdClaimedBy(vol);
   return {
     uid: vol.metadata.uid!,

@@ -19,6 +19,11 @@ export interface PoolReconcileResult {
   nextCheckInMs: number;
   /** What changed, for the history. */
   actions: string[];
+  /**
+   * v0.12.0: nothing is due by the clock alone: every later change of this pool's lifecycle comes with an event the
+   * watcher wakes the pool for (its Lease lapsing, created or renewed, its Node changing), so its workflow may park.
+   */
+  watched?: boolean;
 }
 
 /** Nothing due: look again after this long anyway (a safety net, not a poll). */
@@ -87,6 +92,7 @@ export function poolLifecycleActivities(d: ActivityDeps, kube: KubeClients) {
 
       // 2. heartbeat from the Lease the agent renews
       let nextCheckInMs = IDLE_MS; // no Lease: its creation wakes the pool
+      let watched = true;
       let lease;
       try {
         lease = await kube.coordination.readNamespacedLease({ namespace: pool.namespace, name: pool.name });
@@ -113,7 +119,10 @@ export function poolLifecycleActivities(d: ActivityDeps, kube: KubeClients) {
         if (status === 'ready' && age > T.lost) patch['status'] = status = 'unknown';
         if (Object.keys(patch).length) await setStatus(patch, `heartbeat missing${patch['status'] ? ': unknown' : ''}`);
         // A Lease that exists but is unusable does not wake the pool when fixed unless renewed: look again.
-        if (lease) nextCheckInMs = T.recheck;
+        if (lease) {
+          nextCheckInMs = T.recheck;
+          watched = false;
+        }
       } else {
         const since = now - renew;
         const lost = since > T.lost;
@@ -129,10 +138,15 @@ export function poolLifecycleActivities(d: ActivityDeps, kube: KubeClients) {
         // possible lapse, every 3 min per pool even while the agent renewed: 1,000 pools made 5.5 reconciles/s).
         // A lost one: the next moment the rule changes the status (offline), a renewal waking it before that.
         nextCheckInMs = !lost ? Math.max(renew + T.lost - now + 1000, T.heartbeatRecheck) : !offline ? renew + T.offline - now + 1000 : IDLE_MS;
+        // Going offline after a lapse is a deadline no event marks: only the pool's own timer meets it.
+        if (lost && !offline) watched = false;
       }
 
       // 3. an empty, not-ready pool whose Node is gone is removed after orphanPoolAgeMs
       if (status !== 'ready' && volumesOn(p).length === 0) {
+        // The rule is pending (its age a deadline, or a Node deletion the watcher may not watch): the pool's own
+        // timer stays its clock, so the pool does not park.
+        watched = false;
         const age = now - Date.parse(p.metadata.creationTimestamp ?? new Date(now).toISOString());
         if (age > T.orphan) {
           let nodeGone = false;
@@ -149,9 +163,11 @@ export function poolLifecycleActivities(d: ActivityDeps, kube: KubeClients) {
             await kube.coordination.deleteNamespacedLease({ namespace: pool.namespace, name: pool.name }).catch(() => undefined);
             actions.push('deleted: empty, not ready, Node gone');
           }
-        } else nextCheckInMs = Math.min(nextCheckInMs, Math.max(1000, T.orphan - age + 1000));
+        } else {
+          nextCheckInMs = Math.min(nextCheckInMs, Math.max(1000, T.orphan - age + 1000));
+        }
       }
-      return { status, nextCheckInMs: Math.max(1000, nextCheckInMs), actions };
+      return { status, nextCheckInMs: Math.max(1000, nextCheckInMs), actions, ...(watched ? { watched } : {}) };
     },
 
     /** Deletion: blocked while volumes remain (status.message lists them); then every finalizer goes. */

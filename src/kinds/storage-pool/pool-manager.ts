@@ -11,7 +11,7 @@
  */
 import { allHandlersFinished, condition, getExternalWorkflowHandle, log, proxyActivities, proxyLocalActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { storagePoolActivities } from './index.js';
-import { boundBytes, heldLedgerReservations, ledgerFreeBytes, release, repairDrift, reserve, type DriftReport, type LedgerState, type ReserveResult } from '../../scheduler/ledger.js';
+import { boundBytes, heldLedgerReservations, type ApiBinding, ledgerFreeBytes, release, repairDrift, reserve, type DriftReport, type LedgerState, type ReserveResult } from '../../scheduler/ledger.js';
 import { runDeletionHooks, runReconcileChain } from '../../workflows/plugin-chain.js';
 import {
   reserveReplySignal,
@@ -55,7 +55,15 @@ export interface PoolFlags {
   minLocalForReservations: boolean;
   /** v0.6.0: answers are sent in batches by a local activity (`replyLocal`), not one external signal each. */
   repliesByActivity?: boolean;
+  /**
+   * v0.12.0: an idle pool parks (its run ends; the next signal starts a new one), and a new ledger adopts the API
+   * server's bindings by a read that cannot miss one (`poolListBindings` with `consistent`).
+   */
+  park?: boolean;
 }
+
+/** How a run ended: continued as new (with the next run's input), parked while idle, or closed with its pool. */
+export type PoolRunEnd = { next: PoolWorkflowInput } | { parked: true } | { gone: true };
 
 export class PoolManager {
   readonly ref: ObjectRef;
@@ -82,6 +90,16 @@ export class PoolManager {
   private nudge = false;
   /** A controller (re)started: compare the ledger with the API server at the next load (see ObjectEvent.resync). */
   private driftDue = false;
+  /** Workflow time of the last message or pass: the pool parks once idle for timings.poolParkIdleMs after it. */
+  private activeAt = 0;
+  /** The last lifecycle pass said nothing is due that the watcher would not wake the pool for. */
+  private lifecycleWatched = false;
+  /**
+   * v0.12.0: a new ledger is reading the bindings it adopts; requests wait until it has them. (Before, a request
+   * that arrived during a first run's adoption read was decided on the empty ledger. A parked pool's every new
+   * run adopts, so what was a rare first start became common: found by the park test, 21 admitted into room for 20.)
+   */
+  private adopting = false;
 
   constructor(
     input: PoolWorkflowInput,
@@ -92,19 +110,22 @@ export class PoolManager {
     this.ledger = input.ledger ?? { bindings: {} };
     this.queue = [...(input.pending ?? [])];
     this.adopted = input.ledger !== undefined;
+    this.activeAt = Date.now();
   }
 
   // ---- message handlers: synchronous, no await between a check and its record ----
 
   onPoolEvent(e: ObjectEvent): void {
+    this.activeAt = Date.now();
     this.dirty = true;
     if (e.resync) this.driftDue = true;
     if (e.deleted) this.gone = true;
   }
 
   onReserveRequest(m: ReserveRequestMsg): void {
+    this.activeAt = Date.now();
     // Decide at once on a fresh view; a pending reload (dirty) means the view may be stale, so the request waits.
-    if (this.flags.admissionInHandler && this.view && !this.dirty && !this.gone && !this.draining) {
+    if (this.flags.admissionInHandler && this.view && !this.dirty && !this.gone && !this.draining && !this.adopting) {
       this.reply(m, reserve(this.ledger, this.view.info, this.policy(this.view), m.req, Date.now(), m.requestId));
       this.describe();
       return;
@@ -113,6 +134,7 @@ export class PoolManager {
   }
 
   onRelease(uid: string, requestId?: string): void {
+    this.activeAt = Date.now();
     if (this.flags.releaseDropsQueued) {
       for (let i = this.queue.length - 1; i >= 0; i--) {
         const q = this.queue[i]!;
@@ -140,8 +162,8 @@ export class PoolManager {
 
   // ---- main loop ----
 
-  /** Runs until the pool is gone; returns the next run's input when the history should be continued as new. */
-  async run(): Promise<PoolWorkflowInput | undefined> {
+  /** Runs until the pool is gone or parks; or until the history should be continued as new. */
+  async run(): Promise<PoolRunEnd> {
     const t = this.timings;
     while (!this.gone) {
       if (this.dirty) {
@@ -150,30 +172,87 @@ export class PoolManager {
       }
       if (this.queue.length) this.admit();
       const untilLifecycle = this.lifecycleAt === undefined ? undefined : Math.max(0, this.lifecycleAt - Date.now());
-      const timeout = untilLifecycle === undefined ? t.driftCheckMs : Math.min(t.driftCheckMs, untilLifecycle);
+      const untilPark = this.idleFor() === undefined ? undefined : Math.max(0, this.activeAt + this.idleFor()! - Date.now());
+      const timeout = Math.min(t.driftCheckMs, untilLifecycle ?? Infinity, untilPark ?? Infinity);
       this.nudge = false;
       const woke = await condition(
         () => this.dirty || this.gone || this.nudge || this.queue.length > 0 || workflowInfo().continueAsNewSuggested,
         timeout,
-        // Named for the Temporal UI's timeline: which of the two clocks this timer is.
-        { summary: timeout === t.driftCheckMs ? 'next drift check of the ledger against the API server' : 'next lifecycle check (heartbeat, orphan, deletion)' },
+        // Named for the Temporal UI's timeline: which of the clocks this timer is.
+        {
+          summary:
+            timeout === t.driftCheckMs
+              ? 'next drift check of the ledger against the API server'
+              : timeout === untilLifecycle
+                ? 'next lifecycle check (heartbeat, orphan, deletion)'
+                : 'park when still idle',
+        },
       );
       if (this.nudge) continue; // a reconcile pass ended: recompute the lifecycle timer
       if (!woke && this.lifecycleAt !== undefined && Date.now() >= this.lifecycleAt) {
         this.lifecycleAt = undefined;
         this.dirty = true;
+      } else if (!woke && untilPark !== undefined && Date.now() >= this.activeAt + this.idleFor()!) {
+        if (await this.tryPark()) return { parked: true };
       } else if (!woke) {
         await this.checkDrift();
         this.describe();
       }
       if (workflowInfo().continueAsNewSuggested && !this.dirty && (this.queue.length === 0 || this.flags.drainOnContinueAsNew)) {
-        return this.drain();
+        return { next: await this.drain() };
       }
     }
     this.admit(); // refuse what is still queued: the pool is gone
     await this.settle();
     log.info('pool gone; ledger closed', { pool: this.ref.name, bindings: Object.keys(this.ledger.bindings).length });
-    return undefined;
+    return { gone: true };
+  }
+
+  /**
+   * How long this pool must stay idle before it parks, or undefined while it may not park at all: parking is off,
+   * the pool is not loaded, being deleted or not schedulable-idle, or the lifecycle has a deadline of its own.
+   */
+  private idleFor(): number | undefined {
+    const ms = this.timings.poolParkIdleMs ?? 0;
+    const v = this.view;
+    if (!this.flags.park || ms <= 0 || !v?.info.exists || v.info.deleting || !this.lifecycleWatched) return undefined;
+    return ms;
+  }
+
+  /**
+   * Nothing would be lost if this run ended now: no request queued or being answered, no reconcile pass, no hold
+   * (a volume group's capacity for a member not created yet lives only in the ledger), no fresh view pending.
+   */
+  private quiet(): boolean {
+    return (
+      !this.dirty && !this.gone && !this.draining && !this.reconciling && !this.reconcileAgain && !this.sending && this.queue.length === 0 && this.outbox.length === 0 && this.replies.size === 0 &&
+      !Object.values(this.ledger.bindings).some((b) => b.via === 'hold')
+    );
+  }
+
+  /**
+   * Parks the pool when its ledger holds exactly what the API server shows bound to it (by the consistent read the
+   * next run adopts from), so the next run's ledger is this one. A grant not yet bound, a binding the ledger lacks,
+   * or a message that came while reading keeps the run; the pool tries again after another idle period.
+   */
+  private async tryPark(): Promise<boolean> {
+    this.activeAt = Date.now();
+    if (!this.quiet()) return false;
+    const held = Object.keys(this.ledger.bindings);
+    const api = await acts.poolListBindings({ pool: this.ref, held, consistent: true });
+    // Checked again after the read, in the same activation as the return: a message delivered meanwhile wakes the
+    // run, and one that arrives after this task began makes the server refuse the completion (no signal is lost).
+    if (!this.quiet()) return false;
+    const same = api.bindings.length === held.length && api.bindings.every((b) => this.ledger.bindings[b.uid] !== undefined);
+    if (!same) {
+      // Drift, or a placement whose bind is not visible yet: the regular repair (with its grace) deals with it.
+      await this.repair(api);
+      this.describe();
+      return false;
+    }
+    setCurrentDetails(`**parked** — ${held.length} volumes bound; the next event or request starts a new run that adopts them from the API server`);
+    log.info('pool parked: idle, its ledger equal to the API server', { pool: this.ref.name, bindings: held.length });
+    return true;
   }
 
   /** Reads the pool; returns false when it is gone. */
@@ -185,7 +264,12 @@ export class PoolManager {
     if (view.info.exists && !this.adopted) {
       this.adopted = true;
       this.driftDue = false;
-      await this.checkDrift();
+      this.adopting = !!this.flags.park;
+      try {
+        await this.checkDrift(!!this.flags.park);
+      } finally {
+        this.adopting = false;
+      }
     } else if (view.info.exists && this.driftDue) {
       this.driftDue = false;
       await this.checkDrift();
@@ -277,10 +361,22 @@ export class PoolManager {
     );
   }
 
-  private async checkDrift(): Promise<void> {
+  /** `consistent`: adopting a new ledger (v0.12.0), from a read that cannot miss a binding (see poolListBindings). */
+  private async checkDrift(consistent = false): Promise<void> {
     const ref = this.ref;
     // Only the ledger's own uids matter for "bound nowhere yet" (an input change only: same command, replays).
-    const api = await acts.poolListBindings({ pool: ref, held: Object.keys(this.ledger.bindings) });
+    const api = await acts.poolListBindings({ pool: ref, held: Object.keys(this.ledger.bindings), ...(consistent ? { consistent } : {}) });
+    await this.repair(api, consistent);
+  }
+
+  /** Repairs the ledger against what the API server shows, waking volumes whose entry vanished and recording it. */
+  /**
+   * `adopting`: a new ledger taking what the API server shows (v0.12.0: every run after a park does). That is no
+   * drift: it is logged at info, with no LedgerDrift Event or lastDrift, which a parked pool would otherwise add at
+   * every wake.
+   */
+  private async repair(api: { bindings: ApiBinding[]; inFlight: string[] }, adopting = false): Promise<void> {
+    const ref = this.ref;
     const before = { ...this.ledger.bindings };
     const report = repairDrift(this.ledger, api.bindings, Date.now(), this.timings.driftGraceMs, new Set(api.inFlight));
     // A dropped entry means its volume vanished without its workflow noticing (a missed delete): wake it.
@@ -289,7 +385,9 @@ export class PoolManager {
       const [namespace = ref.namespace, name = ''] = b.key.split('/');
       this.track(getExternalWorkflowHandle(volumeWorkflowId({ namespace, name, uid })).signal(volumeEventSignal, { resourceVersion: 'ledger-drift' }));
     }
-    if (report.adopted.length || report.dropped.length || report.resized.length) {
+    if (adopting && !report.dropped.length && !report.resized.length) {
+      if (report.adopted.length) log.info('ledger adopted the bindings the API server shows', { pool: ref.name, bindings: report.adopted.length });
+    } else if (report.adopted.length || report.dropped.length || report.resized.length) {
       this.lastDrift = { ...report, at: new Date(Date.now()).toISOString() };
       log.warn('ledger drift repaired', { pool: ref.name, ...report });
       await acts.poolRecordDrift({ pool: ref, report });
@@ -298,6 +396,7 @@ export class PoolManager {
 
   /** LiteIO's pool reconcile: plugins first (a break or error stops it), then the lifecycle or deletion. */
   private async reconcile(v: PoolView): Promise<void> {
+    this.lifecycleWatched = false; // until a lifecycle pass says otherwise
     if (!v.lifecycle || !v.uid) return;
     const t = this.timings;
     const input = { kind: 'StoragePool' as const, namespace: this.ref.namespace, name: this.ref.name, uid: v.uid };
@@ -318,6 +417,7 @@ export class PoolManager {
     }
     const r = await acts.poolReconcile({ pool: this.ref, uid: v.uid });
     this.lifecycleAt = Date.now() + r.nextCheckInMs;
+    this.lifecycleWatched = !!r.watched;
     // Labels, status or finalizers written here: read the pool again for the ledger.
     if (r.actions.length) this.dirty = true;
   }

@@ -20,13 +20,16 @@ export const POOL_PATCHES = {
   v040: 'pool-v0.4.0',
   /** v0.6.0: answers sent in batches by a local activity instead of one external signal each. */
   v060: 'pool-v0.6.0',
+  /** v0.12.0: an idle pool parks; a new ledger adopts from a consistent read of the API server. */
+  v0120: 'pool-v0.12.0-park',
 } as const;
 
 export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
   const admissionInHandler = patched(POOL_PATCHES.admissionInHandler);
   const v040 = patched(POOL_PATCHES.v040);
   const v060 = patched(POOL_PATCHES.v060);
-  const pool = new PoolManager(input, { admissionInHandler, drainOnContinueAsNew: v040, releaseDropsQueued: v040, minLocalForReservations: v040, repliesByActivity: v060 });
+  const v0120 = patched(POOL_PATCHES.v0120);
+  const pool = new PoolManager(input, { admissionInHandler, drainOnContinueAsNew: v040, releaseDropsQueued: v040, minLocalForReservations: v040, repliesByActivity: v060, park: v0120 });
   setHandler(poolEventSignal, (e) => pool.onPoolEvent(e));
   setHandler(reserveRequestSignal, (m) => pool.onReserveRequest(m));
   // v0.8.0: the placer's batch (a new handler, no new command: histories without it replay unchanged).
@@ -35,6 +38,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
   });
   setHandler(releaseSignal, ({ uid, requestId }) => pool.onRelease(uid, requestId));
   setHandler(ledgerQuery, () => pool.ledgerView());
-  const next = await pool.run();
-  if (next) await continueAsNew<typeof poolWorkflow>(next);
+  const end = await pool.run();
+  // Parked or gone: the run ends. A parked pool's next event, request or Lease lapse starts a new run.
+  if ('next' in end) await continueAsNew<typeof poolWorkflow>(end.next);
 }
