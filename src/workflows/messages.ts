@@ -6,7 +6,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { PlacementDecision } from '../scheduler/chain.js';
 import type { PlacementRow } from '../plugins/metasync/writer.js';
-import type { DriftReport, LedgerBinding, LedgerPolicy, LedgerPoolInfo, LedgerState, ReserveRequest, ReserveResult } from '../scheduler/ledger.js';
+import type { ApiBinding, DriftReport, LedgerBinding, LedgerPolicy, LedgerPoolInfo, LedgerState, ReserveRequest, ReserveResult } from '../scheduler/ledger.js';
 
 export const TASK_QUEUE_DEFAULT = 'disk-controller';
 /**
@@ -202,6 +202,8 @@ export interface PoolView {
   lifecycle?: boolean;
   /** Reconciler plugins for StoragePools, in chain order. */
   plugins?: string[];
+  /** v0.12.0, when asked (a new ledger's first load): the bindings the API server shows, which the ledger adopts. */
+  adoption?: { bindings: ApiBinding[]; inFlight: string[] };
 }
 
 export interface LedgerView {

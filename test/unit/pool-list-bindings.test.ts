@@ -70,6 +70,19 @@ describe('unit: poolListBindings', () => {
       assert.deepEqual(r.bindings.map((b) => b.uid).sort(), ['u-bound-here', 'u-just-bound']);
     });
 
+    it('poolLoad brings the bindings to adopt with the pool when asked (a new ledger\'s first load)', async () => {
+      const pool = { metadata: { name: 'p1', namespace: 'ns', uid: 'pu' }, spec: { nodeInfo: { id: 'p1' }, kernelLvm: { bytes: 10 * GiB } }, status: { status: 'ready', capacity: { storage: String(10 * GiB) } } } as unknown as StoragePool;
+      const calls: string[] = [];
+      const live = withLive([labelled(vol('just-bound', 'p1'), 'p1')], calls) as unknown as Record<string, unknown>;
+      const a = poolActivities({ ...live, kube: { ...(live['kube'] as object), getPool: async () => pool }, config: { scheduler: defaultSchedulerConfig() } } as unknown as ActivityDeps);
+      const plain = await a.poolLoad({ pool: { namespace: 'ns', name: 'p1' } });
+      assert.equal(plain.adoption, undefined);
+      assert.equal(calls.length, 0);
+      const first = await a.poolLoad({ pool: { namespace: 'ns', name: 'p1' }, adopt: true });
+      assert.deepEqual(first.adoption!.bindings.map((b) => b.uid).sort(), ['u-bound-here', 'u-just-bound']);
+      assert.equal(first.info.capacityBytes, 10 * GiB);
+    });
+
     it('a parked pool\'s ledger view is its API bindings against its capacity', () => {
       const pool = { metadata: { name: 'p1', namespace: 'ns', uid: 'pu' }, spec: { nodeInfo: { id: 'p1' }, kernelLvm: { bytes: 10 * GiB } }, status: { status: 'ready', capacity: { storage: String(10 * GiB) }, vgFreeSize: String(10 * GiB) } } as unknown as StoragePool;
       const view = parkedLedgerView({ cache: { ...cache, getPool: () => pool }, config: { scheduler: defaultSchedulerConfig() } } as unknown as ActivityDeps, { namespace: 'ns', name: 'p1' });

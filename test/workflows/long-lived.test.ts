@@ -108,7 +108,12 @@ class FakeCluster {
     };
     const startPool = (name: string): PoolWorkflowInput => ({ ref: { namespace: 'ns', name }, timings });
     return {
-      poolLoad: async ({ pool }: { pool: { name: string } }) => (log('poolLoad', pool.name), poolView(pool.name)),
+      poolLoad: async ({ pool, adopt }: { pool: { name: string }; adopt?: boolean }) => {
+        log('poolLoad', pool.name);
+        if (adopt) log('poolLoad+adopt', pool.name);
+        const b = [...(this.bound.get(pool.name)?.values() ?? [])].map(({ uid, key, bytes, sizeByte, remote, countsRemote, reservationId }) => ({ uid, key, bytes, sizeByte, remote, countsRemote, reservationId }));
+        return { ...poolView(pool.name), ...(adopt ? { adoption: { bindings: b, inFlight: [] } } : {}) };
+      },
       poolListBindings: async ({ pool, consistent }: { pool: { name: string }; consistent?: boolean }) => {
         log('poolListBindings', { pool: pool.name, consistent: !!consistent });
         const b = [...(this.bound.get(pool.name)?.values() ?? [])];
@@ -477,10 +482,12 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
         return r;
       }, { timeoutMs: 20_000, what: 'parked runs' });
       assert.ok(!runs.includes('FAILED') && !runs.includes('TERMINATED'), `runs: ${runs.join(',')}`);
-      // Every new run adopted by the consistent read before it answered; parking read it too.
+      // Every park read the API server's bindings consistently first.
       const reads = fake.calls.filter((c) => c.name === 'poolListBindings').map((c) => (c.arg as { consistent: boolean }).consistent);
       const parks = runs.filter((x) => x === 'COMPLETED').length;
       assert.ok(reads.length >= parks && reads.every(Boolean), `reads: ${reads.join(',')} for ${parks} parks`);
+      // ...and every run after a park adopted in its first load (one activity with the pool's view).
+      assert.ok(fake.count('poolLoad+adopt') >= parks, `adopting loads: ${fake.count('poolLoad+adopt')} for ${parks} parks`);
     });
   });
 

@@ -94,8 +94,14 @@ export function parkedLedgerView(d: Pick<ActivityDeps, 'config' | 'cache'>, pool
 
 export function poolActivities(d: ActivityDeps) {
   return {
-    async poolLoad({ pool }: { pool: ObjectRef }): Promise<PoolView> {
-      return poolViewOf(d, pool, await d.kube.getPool(pool.namespace, pool.name));
+    /**
+     * The pool, and with `adopt` (a new ledger's first load, v0.12.0) the bindings it adopts, by a read that cannot
+     * miss one (boundVolumesConsistent), in the same call.
+     */
+    async poolLoad({ pool, adopt }: { pool: ObjectRef; adopt?: boolean }): Promise<PoolView> {
+      const [p, vols] = await Promise.all([d.kube.getPool(pool.namespace, pool.name), adopt ? boundVolumesConsistent(d, pool) : undefined]);
+      const view = poolViewOf(d, pool, p);
+      return p && vols ? { ...view, adoption: { bindings: apiBindings(d, pool.name, vols), inFlight: [] } } : view;
     },
 
     /**

@@ -258,22 +258,27 @@ export class PoolManager {
   /** Reads the pool; returns false when it is gone. */
   private async reload(): Promise<boolean> {
     this.dirty = false;
-    const view = await acts.poolLoad({ pool: this.ref });
-    this.view = view;
-    if (!view.info.exists) this.gone = true;
-    if (view.info.exists && !this.adopted) {
-      this.adopted = true;
-      this.driftDue = false;
-      this.adopting = !!this.flags.park;
-      try {
-        await this.checkDrift(!!this.flags.park);
-      } finally {
-        this.adopting = false;
+    // v0.12.0: a new ledger's first load also brings the bindings it adopts, read consistently, in one activity
+    // (an unparked pool answers its first request one round trip sooner); requests wait until it has them.
+    const adoptNow = !!this.flags.park && !this.adopted;
+    if (adoptNow) this.adopting = true;
+    try {
+      const view = await acts.poolLoad({ pool: this.ref, ...(adoptNow ? { adopt: true } : {}) });
+      this.view = view;
+      if (!view.info.exists) this.gone = true;
+      if (view.info.exists && !this.adopted) {
+        this.adopted = true;
+        this.driftDue = false;
+        if (view.adoption) await this.repair(view.adoption, true);
+        else await this.checkDrift();
+      } else if (view.info.exists && this.driftDue) {
+        this.driftDue = false;
+        await this.checkDrift();
       }
-    } else if (view.info.exists && this.driftDue) {
-      this.driftDue = false;
-      await this.checkDrift();
+    } finally {
+      this.adopting = false;
     }
+    const view = this.view!;
     this.describe();
     if (this.gone) return false;
     if (this.flags.admissionInHandler) {
@@ -361,12 +366,10 @@ export class PoolManager {
     );
   }
 
-  /** `consistent`: adopting a new ledger (v0.12.0), from a read that cannot miss a binding (see poolListBindings). */
-  private async checkDrift(consistent = false): Promise<void> {
-    const ref = this.ref;
+  private async checkDrift(): Promise<void> {
     // Only the ledger's own uids matter for "bound nowhere yet" (an input change only: same command, replays).
-    const api = await acts.poolListBindings({ pool: ref, held: Object.keys(this.ledger.bindings), ...(consistent ? { consistent } : {}) });
-    await this.repair(api, consistent);
+    const api = await acts.poolListBindings({ pool: this.ref, held: Object.keys(this.ledger.bindings) });
+    await this.repair(api);
   }
 
   /** Repairs the ledger against what the API server shows, waking volumes whose entry vanished and recording it. */
