@@ -76,6 +76,11 @@ export class ClusterCache extends EventEmitter {
     return this.kinds.every((k) => !k.requiredForReady || this.listed.has(k.cacheKey));
   }
 
+  /** Whether this kind's informer has listed at least once (e.g. 'node', which readiness does not wait for). */
+  hasListed(cacheKey: string): boolean {
+    return this.listed.has(cacheKey);
+  }
+
   /** Resolves true once isSynced, or false when the cache is stopped first. */
   whenSynced(): Promise<boolean> {
     if (this.isSynced) return Promise.resolve(true);

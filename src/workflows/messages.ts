@@ -202,6 +202,8 @@ export interface PoolView {
   lifecycle?: boolean;
   /** Reconciler plugins for StoragePools, in chain order. */
   plugins?: string[];
+  /** v0.12.0: the resourceVersion of the pool's Node in the cache ('' when none): a parked pool records it. */
+  nodeResourceVersion?: string;
   /** v0.12.0, when asked (a new ledger's first load): the bindings the API server shows, which the ledger adopts. */
   adoption?: { bindings: ApiBinding[]; inFlight: string[] };
 }
@@ -222,6 +224,20 @@ export interface LedgerView {
 }
 
 export const poolEventSignal = defineSignal<[ObjectEvent]>('poolEvent');
+
+/**
+ * v0.12.0: what a pool's run that parked returns: the pool and Node it last read. A controller start does not wake a
+ * parked pool whose objects are still at these versions (nothing happened to it while no controller watched).
+ */
+export interface PoolParked {
+  parked: true;
+  resourceVersion: string;
+  nodeResourceVersion: string;
+}
+
+export function isPoolParked(r: unknown): r is PoolParked {
+  return typeof r === 'object' && r !== null && (r as PoolParked).parked === true && typeof (r as PoolParked).resourceVersion === 'string';
+}
 
 /**
  * Admission is a request signal answered by a reply signal (the mutex pattern), not an Update: a pool takes a

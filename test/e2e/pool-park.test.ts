@@ -4,6 +4,8 @@
  * twice. Real API server, real Temporal, the operator in process, the park delay shortened to 2 s.
  */
 import assert from 'node:assert/strict';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { GROUP, PLURAL_POOL, VERSION } from '../../src/api/constants.js';
 import { poolWorkflowId, type LedgerView } from '../../src/workflows/messages.js';
 import { ledgerQuery } from '../../src/workflows/messages.js';
 import { eventually } from '../harness/eventually.js';
@@ -92,5 +94,31 @@ describe('e2e: idle pools park', function () {
     // Lost: its offline deadline keeps it resident now.
     await new Promise((r) => setTimeout(r, timings.poolParkIdleMs * 2));
     assert.equal((await pool('pool-a').describe()).status.name, 'RUNNING');
+  });
+
+  it('a controller restart leaves a parked pool parked, and wakes one whose StoragePool changed while no controller ran', async () => {
+    await c.createPool('pool-still', { bytes: 10 * GiB });
+    await c.createPool('pool-changed', { bytes: 10 * GiB });
+    await c.createVolume('r1', { size: GiB, hostNode: 'pool-still', positionAdvice: 'MustLocal' });
+    await bound('r1', 'pool-still');
+    const still = await parked('pool-still');
+    const changed = await parked('pool-changed');
+    await c.stop();
+    await c.co.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, namespace: c.ns, plural: PLURAL_POOL, name: 'pool-changed', body: { metadata: { labels: { tier: 'gold' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await c.startOperator({ timings, metricsAddr: '127.0.0.1:0' });
+    // The changed pool gets a new run (which parks again once idle); the other keeps its parked run.
+    await eventually(async () => assert.notEqual((await pool('pool-changed').describe()).runId, changed), { timeoutMs: 30_000, what: 'pool-changed woken' });
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal((await pool('pool-still').describe()).runId, still, 'pool-still was left parked');
+    assert.equal((await pool('pool-still').describe()).status.name, 'COMPLETED');
+    // It still places: the next request starts a run that adopts r1 first.
+    await c.createVolume('r2', { size: 9 * GiB, hostNode: 'pool-still', positionAdvice: 'MustLocal' });
+    await bound('r2', 'pool-still');
+    await c.createVolume('r3', { size: GiB, hostNode: 'pool-still', positionAdvice: 'MustLocal' });
+    await eventually(async () => assert.ok((await c.getVolume('r3')).status?.msg), { timeoutMs: 30_000, what: 'r3 reported' });
+    assert.equal((await c.getVolume('r3')).spec.targetNodeId, undefined, 'pool-still is full: r1 was adopted');
   });
 });

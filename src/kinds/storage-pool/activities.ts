@@ -40,7 +40,7 @@ export async function boundVolumesConsistent(d: Pick<ActivityDeps, 'kube' | 'cac
 }
 
 /** What the ledger needs of a pool object (undefined: the pool does not exist). */
-export function poolViewOf(d: Pick<ActivityDeps, 'config' | 'pluginNames'>, pool: ObjectRef, p: StoragePool | undefined): PoolView {
+export function poolViewOf(d: Pick<ActivityDeps, 'config' | 'pluginNames' | 'cache'>, pool: ObjectRef, p: StoragePool | undefined): PoolView {
   const s = d.config.scheduler;
   const policy = {
     maxRemoteVolumeCount: s.maxRemoteVolumeCount,
@@ -70,6 +70,7 @@ export function poolViewOf(d: Pick<ActivityDeps, 'config' | 'pluginNames'>, pool
     uid: p.metadata.uid ?? '',
     lifecycle: true,
     plugins: d.pluginNames?.StoragePool ?? [],
+    nodeResourceVersion: d.cache.get<{ metadata?: { resourceVersion?: string } }>('node', pool.name)?.metadata?.resourceVersion ?? '',
   };
 }
 

@@ -20,6 +20,7 @@ import {
   type LedgerView,
   type ObjectEvent,
   type ObjectRef,
+  type PoolParked,
   type PoolView,
   type PoolWorkflowInput,
   type ReserveReplyMsg,
@@ -63,7 +64,7 @@ export interface PoolFlags {
 }
 
 /** How a run ended: continued as new (with the next run's input), parked while idle, or closed with its pool. */
-export type PoolRunEnd = { next: PoolWorkflowInput } | { parked: true } | { gone: true };
+export type PoolRunEnd = { next: PoolWorkflowInput } | { parked: PoolParked } | { gone: true };
 
 export class PoolManager {
   readonly ref: ObjectRef;
@@ -193,7 +194,7 @@ export class PoolManager {
         this.lifecycleAt = undefined;
         this.dirty = true;
       } else if (!woke && untilPark !== undefined && Date.now() >= this.activeAt + this.idleFor()!) {
-        if (await this.tryPark()) return { parked: true };
+        if (await this.tryPark()) return { parked: { parked: true, resourceVersion: this.view?.resourceVersion ?? '', nodeResourceVersion: this.view?.nodeResourceVersion ?? '' } };
       } else if (!woke) {
         await this.checkDrift();
         this.describe();

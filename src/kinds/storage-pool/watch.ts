@@ -7,7 +7,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { leaseRenewMs } from '../../api/objects.js';
 import type { StoragePool } from '../../api/types.js';
 import type { CacheEvent } from '../../kube/cluster-cache.js';
-import { DEFAULT_TIMINGS, poolEventSignal, poolStartOptions, type ObjectEvent } from '../../workflows/messages.js';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { DEFAULT_TIMINGS, isPoolParked, poolEventSignal, poolStartOptions, poolWorkflowId, type ObjectEvent } from '../../workflows/messages.js';
 import type { WatchContext } from '../kind.js';
 
 /** Fields whose change can turn an unschedulable volume into a schedulable one. */
@@ -38,6 +39,34 @@ function signalPool(ctx: WatchContext, name: string, ev: ObjectEvent): void {
   });
 }
 
+/**
+ * An object of the pool appeared (the informers' first list at a controller start, or a new Pool or Node): wakes
+ * the pool's workflow unless it is parked at the very versions of its Pool and Node the cache holds (v0.12.0). A
+ * controller start used to wake every pool, which unparked all of them: 1,000 new runs, each reading the API
+ * server, to find nothing changed. A parked pool has no ledger to compare; its Lease lapsing is the sweep's.
+ */
+function wakePoolUnlessParked(ctx: WatchContext, name: string, ev: ObjectEvent): void {
+  ctx.enqueue(`pool/${name}`, async () => {
+    // Compare with what every informer listed, not with a Node not seen yet.
+    if (!(await ctx.cache.whenSynced())) return;
+    const h = ctx.client.workflow.getHandle(poolWorkflowId({ namespace: ctx.namespace, name }));
+    try {
+      if ((await h.describe()).status.name === 'COMPLETED') {
+        const r: unknown = await h.result();
+        const pool = ctx.cache.getPool(name);
+        const node = ctx.cache.get<KubernetesObject>('node', name);
+        // A Node informer that has not listed yet cannot tell: wake (the safe side).
+        if (isPoolParked(r) && pool && ctx.cache.hasListed('node') && r.resourceVersion === pool.metadata.resourceVersion && r.nodeResourceVersion === (node?.metadata?.resourceVersion ?? '')) return;
+      }
+    } catch (e) {
+      if (!(e instanceof WorkflowNotFoundError)) throw e;
+    }
+    const start = poolStartOptions(ctx.opts, { namespace: ctx.namespace, name });
+    await ctx.client.workflow.signalWithStart('poolWorkflow', { ...start, signal: poolEventSignal, signalArgs: [ev] });
+    ctx.signalled();
+  });
+}
+
 /** Wakes a pool's workflow because something it depends on changed (`why` stands in for a resourceVersion). */
 export function wakePool(ctx: WatchContext, name: string, why: string): void {
   signalPool(ctx, name, { resourceVersion: why });
@@ -47,7 +76,8 @@ export function watchPools(ctx: WatchContext): void {
   ctx.on<StoragePool>('pool', (e) => {
     const name = e.obj.metadata.name!;
     const rv = e.obj.metadata.resourceVersion ?? '';
-    signalPool(ctx, name, { resourceVersion: rv, ...(e.type === 'delete' ? { deleted: true } : {}), ...(e.type === 'add' ? { resync: true } : {}) });
+    if (e.type === 'add') wakePoolUnlessParked(ctx, name, { resourceVersion: rv, resync: true });
+    else signalPool(ctx, name, { resourceVersion: rv, ...(e.type === 'delete' ? { deleted: true } : {}) });
     // Only a pool that is ready can take a waiting volume: a pool turning unknown, offline or locked wakes nobody
     // (with hundreds of pools losing their heartbeat at once, that herd cost more than the placements).
     const ready = e.type !== 'delete' && e.obj.status?.status === 'ready';
@@ -62,7 +92,9 @@ export function watchPools(ctx: WatchContext): void {
     const labels = e.obj.metadata?.labels ?? {};
     const sel = ctx.opts.nodeCacheSelector ?? {};
     if (!Object.entries(sel).every(([k, v]) => labels[k] === v)) return;
-    wakePool(ctx, name, `node:${e.obj.metadata?.resourceVersion ?? ''}`);
+    const ev = { resourceVersion: `node:${e.obj.metadata?.resourceVersion ?? ''}` };
+    if (e.type === 'add') wakePoolUnlessParked(ctx, name, ev);
+    else signalPool(ctx, name, ev);
   });
 
   // A heartbeat Lease changed. Routine renewals of a ready pool are ignored (the sweep below notices a lapse);
@@ -74,7 +106,10 @@ export function watchPools(ctx: WatchContext): void {
     const now = leaseRenewMs(e.obj);
     const before = leaseRenewMs(e.old);
     const status = pool.status?.status;
-    const wake = e.type === 'add' || !(before <= now) || status === 'unknown' || status === 'offline' || !status;
+    // v0.12.0: an add (a controller start lists every Lease) wakes only a pool that has something to learn from it
+    // (no heartbeat seen, or not ready): a ready pool's lapse is the sweep's, and a parked pool stays parked.
+    const noHeartbeat = !!pool.status?.message?.startsWith('no heartbeat');
+    const wake = (e.type === 'add' ? noHeartbeat : !(before <= now)) || status === 'unknown' || status === 'offline' || !status;
     if (wake) wakePool(ctx, name, `lease:${e.obj.metadata?.resourceVersion ?? ''}`);
   });
 

@@ -6,7 +6,7 @@
  * that arrived before the workflow's first activation are delivered inside `setHandler`.
  */
 import { continueAsNew, patched, setHandler } from '@temporalio/workflow';
-import { ledgerQuery, poolEventSignal, releaseSignal, reserveRequestSignal, reserveRequestsSignal, type PoolWorkflowInput } from '../../workflows/messages.js';
+import { ledgerQuery, poolEventSignal, releaseSignal, reserveRequestSignal, reserveRequestsSignal, type PoolParked, type PoolWorkflowInput } from '../../workflows/messages.js';
 import { PoolManager } from './pool-manager.js';
 
 /** Patch ids, in the order they were introduced. */
@@ -24,7 +24,7 @@ export const POOL_PATCHES = {
   v0120: 'pool-v0.12.0-park',
 } as const;
 
-export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
+export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolParked | void> {
   const admissionInHandler = patched(POOL_PATCHES.admissionInHandler);
   const v040 = patched(POOL_PATCHES.v040);
   const v060 = patched(POOL_PATCHES.v060);
@@ -39,6 +39,8 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<void> {
   setHandler(releaseSignal, ({ uid, requestId }) => pool.onRelease(uid, requestId));
   setHandler(ledgerQuery, () => pool.ledgerView());
   const end = await pool.run();
-  // Parked or gone: the run ends. A parked pool's next event, request or Lease lapse starts a new run.
+  // Parked or gone: the run ends. A parked pool's next event, request or Lease lapse starts a new run; what it
+  // returns lets a controller start leave it parked when nothing about it changed meanwhile.
   if ('next' in end) await continueAsNew<typeof poolWorkflow>(end.next);
+  if ('parked' in end) return end.parked;
 }
