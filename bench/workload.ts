@@ -47,10 +47,6 @@ export interface PlacementResult {
   memory?: MemoryBreakdown;
   /** The same, with the pools ready and no volume yet (the controller's floor at this size). */
   memoryIdle?: MemoryBreakdown;
-  /** v0.12.0: the same once every pool's workflow has parked (idle, its run ended), holding every volume placed. */
-  memoryParked?: MemoryBreakdown;
-  /** Last placement → every pool parked (s), with the controller's POOL_PARK_IDLE_MS. */
-  parkedAfterSec?: number;
   /** Where the machine's CPU went from the first create to the last binding. */
   cpu?: CpuSplit;
   /** API requests per placement in that window (every client's: the benchmark's creates and Lease renewals too). */
@@ -103,6 +99,10 @@ export interface RestartResult {
   firstPlacementAfterRestartMs: number;
   controllerCpuSec: number;
   controllerPeakRssMiB: number;
+  /** v0.12.0, parking on: caught up → every pool parked (s), pools still running then (0: all), and the memory. */
+  parkedAfterSec?: number;
+  poolsStillRunning?: number;
+  memoryParked?: MemoryBreakdown;
 }
 
 /** What one workflow's history holds, averaged over a sample: the round trips a placement costs. */
@@ -268,7 +268,18 @@ function watchVolumes(c: TestCluster): { boundAt: Map<string, number>; goneAt: M
 
 export async function runPlacement(
   env: TestEnv,
-  o: { name: string; pools: number; volumes: number; concurrency: number; timeoutMs?: number; deleteAfter?: boolean; restartAfter?: boolean; parkAfter?: boolean; controllerEnv?: Record<string, string> },
+  o: {
+    name: string;
+    pools: number;
+    volumes: number;
+    concurrency: number;
+    timeoutMs?: number;
+    deleteAfter?: boolean;
+    restartAfter?: boolean;
+    controllerEnv?: Record<string, string>;
+    /** The restarted controller's POOL_PARK_IDLE_MS: once caught up, wait until every pool parked and read its memory. */
+    parkAfterRestartMs?: number;
+  },
 ): Promise<{ placement: PlacementResult; deletion?: DeletionResult; restart?: RestartResult }> {
   const c = await newTestCluster(env, o.name.toLowerCase().replace(/[^a-z0-9]/g, ''));
   const pools = Array.from({ length: o.pools }, (_, i) => `pool-${i}`);
@@ -318,22 +329,6 @@ export async function runPlacement(
     await sleep(Math.max(0, idleAt + THREAD_HEAPS_MAX_AGE_MS + 1000 - performance.now()));
     const memory = await memoryOf(proc);
     if (process.env['BENCH_HEAPSNAPSHOT']) await heapSnapshot(proc, process.env['BENCH_HEAPSNAPSHOT']);
-    // v0.12.0: idle pools park; the controller's memory once all of them have, still holding every volume.
-    let memoryParked: MemoryBreakdown | undefined;
-    let parkedAfterSec: number | undefined;
-    if (o.parkAfter) {
-      const query = `WorkflowType = 'poolWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${poolTaskQueueFor(`tq-${c.ns}`)}'`;
-      const lastBound = Math.max(...w.boundAt.values(), t0);
-      for (;;) {
-        const running = (await client.workflow.count(query).catch(() => ({ count: -1 }))).count;
-        if (running === 0) break;
-        if (performance.now() - lastBound > 900_000) break;
-        await sleep(2000);
-      }
-      parkedAfterSec = +((performance.now() - lastBound) / 1000).toFixed(1);
-      await sleep(THREAD_HEAPS_MAX_AGE_MS + 1000);
-      memoryParked = await memoryOf(proc);
-    }
     const lat = [...w.boundAt.entries()].map(([k, t]) => t - created.get(k)!);
     const vols = await c.listVolumes();
     let local = 0;
@@ -363,7 +358,6 @@ export async function runPlacement(
       perPool: anatomy(poolHistories.filter((h): h is NonNullable<typeof h> => !!h)),
       ...(memory ? { memory } : {}),
       ...(memoryIdle ? { memoryIdle } : {}),
-      ...(memoryParked ? { memoryParked, parkedAfterSec } : {}),
       cpu: cpuWhere,
       ...(req0 && req1 ? { apiRequests: requestsPer(req0, req1, Math.max(1, w.boundAt.size)) } : {}),
     };
@@ -373,7 +367,7 @@ export async function runPlacement(
       const r0 = performance.now();
       proc.kill('SIGTERM');
       await new Promise((r) => (proc.exitCode !== null ? r(undefined) : proc.once('exit', r)));
-      proc = await startController(env, c, [], o.controllerEnv);
+      proc = await startController(env, c, [], { ...o.controllerEnv, ...(o.parkAfterRestartMs ? { POOL_PARK_IDLE_MS: String(o.parkAfterRestartMs) } : {}) });
       pid = proc.pid!;
       const ready = performance.now();
       const rrss = peakRss(pid);
@@ -392,6 +386,21 @@ export async function runPlacement(
         controllerCpuSec: +cpuSeconds(pid).toFixed(1),
         controllerPeakRssMiB: Math.round(rrss.stop()),
       };
+      // v0.12.0: with parking on, the restarted controller once every pool has parked (idle, its run ended) while
+      // it holds every volume: the memory of a quiet cluster of this size.
+      if (o.parkAfterRestartMs) {
+        const query = `WorkflowType = 'poolWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${poolTaskQueueFor(`tq-${c.ns}`)}'`;
+        const p0 = performance.now();
+        let running = -1;
+        while (performance.now() - p0 < o.parkAfterRestartMs + 600_000) {
+          running = (await client.workflow.count(query).catch(() => ({ count: -1 }))).count;
+          if (running === 0) break;
+          await sleep(2000);
+        }
+        await sleep(THREAD_HEAPS_MAX_AGE_MS + 1000);
+        const m = await memoryOf(proc);
+        restart = { ...restart, poolsStillRunning: running, parkedAfterSec: +((performance.now() - p0) / 1000).toFixed(1), ...(m ? { memoryParked: m } : {}) };
+      }
     }
     let deletion: DeletionResult | undefined;
     if (o.deleteAfter) {

@@ -87,7 +87,7 @@ export interface Timings {
    * v0.12.0: a pool's workflow that has been idle this long (nothing queued, held or in flight, its ledger equal to
    * the API server's bindings, nothing due that the watcher would not wake it for) ends its run: it is parked, and
    * the next event, request or Lease lapse starts a new run that rebuilds the ledger from the API server. 0 never
-   * parks (default 5 min).
+   * parks (default 0: off; see the README's "Idle pools park" for why).
    */
   poolParkIdleMs?: number;
   /** A pool that has not answered a reservation request this long is reported in status.msg (default 20 s). */
@@ -120,7 +120,7 @@ export const DEFAULT_TIMINGS: Timings = {
   heartbeatOfflineMs: 24 * 60 * 60_000,
   heartbeatRecheckMs: 30 * 60_000,
   poolRecheckMs: 60_000,
-  poolParkIdleMs: 5 * 60_000,
+  poolParkIdleMs: 0,
 };
 
 // ---- volume workflow ----

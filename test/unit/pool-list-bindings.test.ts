@@ -21,7 +21,7 @@ describe('unit: poolListBindings', () => {
   const byTarget = new ObjectIndex<AntstorVolume>((v) => v.spec?.targetNodeId ?? '', (v) => v.metadata.name!);
   const byUid = new ObjectIndex<AntstorVolume>((v) => v.metadata.uid, (v) => v.metadata.name!);
   for (const v of volumes) (byTarget.put(v), byUid.put(v));
-  const cache = { volumesBoundTo: (t: string) => byTarget.get(t), volumeByUid: (u: string) => byUid.get(u)[0] };
+  const cache = { volumesBoundTo: (t: string) => byTarget.get(t), volumeByUid: (u: string) => byUid.get(u)[0], get: () => undefined };
   const d = { cache, config: { scheduler: defaultSchedulerConfig() } } as unknown as ActivityDeps;
   const acts = poolActivities(d);
 

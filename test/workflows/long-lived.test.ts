@@ -444,7 +444,7 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
     await withWorker(fake, tq, async () => {
       // Waves of four distinct volumes; the gaps straddle the park delay, so some waves find the pool parked (a new
       // run adopts), some arrive while it reads the API server to park, some while it is awake.
-      const gaps = [100, 1500, 350, 1500, 330, 1500, 380, 1500, 120];
+      const gaps = [100, 2500, 350, 2500, 330, 2500, 380, 2500, 120];
       for (let wave = 0; wave < N / 4; wave++) {
         if (wave) await sleep(gaps[wave - 1]!);
         await Promise.all(

@@ -101,6 +101,14 @@ export class PoolManager {
    * run adopts, so what was a rare first start became common: found by the park test, 21 admitted into room for 20.)
    */
   private adopting = false;
+  /** A pool event reached this run (the watcher saw its StoragePool, Lease or Node change, or a controller start). */
+  private poolEventSeen = false;
+  /**
+   * v0.12.0: a run started by reservation requests alone (a parked pool asked for room) answers them first and runs
+   * its lifecycle pass once idle: nothing about the pool changed, or the watcher would have sent an event. A burst
+   * into parked pools then costs each pool one load (with its bindings) before its first answer, not a whole pass.
+   */
+  private lifecycleDeferred = false;
 
   constructor(
     input: PoolWorkflowInput,
@@ -117,6 +125,7 @@ export class PoolManager {
   // ---- message handlers: synchronous, no await between a check and its record ----
 
   onPoolEvent(e: ObjectEvent): void {
+    this.poolEventSeen = true;
     this.activeAt = Date.now();
     this.dirty = true;
     if (e.resync) this.driftDue = true;
@@ -193,6 +202,11 @@ export class PoolManager {
       if (!woke && this.lifecycleAt !== undefined && Date.now() >= this.lifecycleAt) {
         this.lifecycleAt = undefined;
         this.dirty = true;
+      } else if (!woke && untilPark !== undefined && Date.now() >= this.activeAt + this.idleFor()! && this.lifecycleDeferred) {
+        // Idle now: the lifecycle pass this run put off, then (if it says so) parking after another idle period.
+        this.lifecycleDeferred = false;
+        this.activeAt = Date.now();
+        this.dirty = true;
       } else if (!woke && untilPark !== undefined && Date.now() >= this.activeAt + this.idleFor()!) {
         if (await this.tryPark()) return { parked: { parked: true, resourceVersion: this.view?.resourceVersion ?? '', nodeResourceVersion: this.view?.nodeResourceVersion ?? '' } };
       } else if (!woke) {
@@ -213,10 +227,15 @@ export class PoolManager {
    * How long this pool must stay idle before it parks, or undefined while it may not park at all: parking is off,
    * the pool is not loaded, being deleted or not schedulable-idle, or the lifecycle has a deadline of its own.
    */
+  /** Parking is on: this run follows v0.12.0 and timings.poolParkIdleMs is set. */
+  private canPark(): boolean {
+    return !!this.flags.park && (this.timings.poolParkIdleMs ?? 0) > 0;
+  }
+
   private idleFor(): number | undefined {
     const ms = this.timings.poolParkIdleMs ?? 0;
     const v = this.view;
-    if (!this.flags.park || ms <= 0 || !v?.info.exists || v.info.deleting || !this.lifecycleWatched) return undefined;
+    if (!this.canPark() || !v?.info.exists || v.info.deleting || !(this.lifecycleWatched || this.lifecycleDeferred)) return undefined;
     return ms;
   }
 
@@ -285,7 +304,11 @@ export class PoolManager {
     if (this.flags.admissionInHandler) {
       if (this.dirty) return true; // changed again while loading: act on the newest view only
       if (this.queue.length) this.admit();
-      this.startReconcile(view);
+      if (adoptNow && !this.poolEventSeen && this.canPark()) this.lifecycleDeferred = true;
+      else {
+        this.lifecycleDeferred = false;
+        this.startReconcile(view);
+      }
       return true;
     }
     if (this.queue.length) this.admit(); // answer waiting volumes before slower lifecycle work
