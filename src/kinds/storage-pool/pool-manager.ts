@@ -58,7 +58,7 @@ export interface PoolFlags {
   repliesByActivity?: boolean;
   /**
    * v0.12.0: an idle pool parks (its run ends; the next signal starts a new one), and a new ledger adopts the API
-   * server's bindings by a read that cannot miss one (`poolListBindings` with `consistent`).
+   * server's bindings, read in its first `poolLoad` so that none can be missed (`adopt`); requests wait for it.
    */
   park?: boolean;
 }
@@ -182,7 +182,10 @@ export class PoolManager {
       }
       if (this.queue.length) this.admit();
       const untilLifecycle = this.lifecycleAt === undefined ? undefined : Math.max(0, this.lifecycleAt - Date.now());
-      const untilPark = this.idleFor() === undefined ? undefined : Math.max(0, this.activeAt + this.idleFor()! - Date.now());
+      const idle = this.idleFor();
+      const untilPark = idle === undefined ? undefined : Math.max(0, this.activeAt + idle - Date.now());
+      // Read after the wait: a release while waiting moves activeAt without waking the loop.
+      const parkDue = () => idle !== undefined && Date.now() >= this.activeAt + idle;
       const timeout = Math.min(t.driftCheckMs, untilLifecycle ?? Infinity, untilPark ?? Infinity);
       this.nudge = false;
       const woke = await condition(
@@ -202,12 +205,12 @@ export class PoolManager {
       if (!woke && this.lifecycleAt !== undefined && Date.now() >= this.lifecycleAt) {
         this.lifecycleAt = undefined;
         this.dirty = true;
-      } else if (!woke && untilPark !== undefined && Date.now() >= this.activeAt + this.idleFor()! && this.lifecycleDeferred) {
+      } else if (!woke && parkDue() && this.lifecycleDeferred) {
         // Idle now: the lifecycle pass this run put off, then (if it says so) parking after another idle period.
         this.lifecycleDeferred = false;
         this.activeAt = Date.now();
         this.dirty = true;
-      } else if (!woke && untilPark !== undefined && Date.now() >= this.activeAt + this.idleFor()!) {
+      } else if (!woke && parkDue()) {
         if (await this.tryPark()) return { parked: { parked: true, resourceVersion: this.view?.resourceVersion ?? '', nodeResourceVersion: this.view?.nodeResourceVersion ?? '' } };
       } else if (!woke) {
         await this.checkDrift();
@@ -223,15 +226,15 @@ export class PoolManager {
     return { gone: true };
   }
 
-  /**
-   * How long this pool must stay idle before it parks, or undefined while it may not park at all: parking is off,
-   * the pool is not loaded, being deleted or not schedulable-idle, or the lifecycle has a deadline of its own.
-   */
   /** Parking is on: this run follows v0.12.0 and timings.poolParkIdleMs is set. */
   private canPark(): boolean {
     return !!this.flags.park && (this.timings.poolParkIdleMs ?? 0) > 0;
   }
 
+  /**
+   * How long this pool must stay idle before it parks, or undefined while it may not park at all: parking is off,
+   * the pool is not loaded or being deleted, or the lifecycle has a deadline of its own.
+   */
   private idleFor(): number | undefined {
     const ms = this.timings.poolParkIdleMs ?? 0;
     const v = this.view;
