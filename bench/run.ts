@@ -13,6 +13,8 @@
  *   5. W1 again on temporal-server with PostgreSQL (its own Temporal floor alongside); BENCH_TEMPORAL_SERVER=0 skips it,
  *      BENCH_DEV=0 runs only it (the limits still run: the ratios need them).
  *
+ *   6. BENCH_PARKED=1: a burst into 1,000 parked pools (every pool woken at once), beside the same with parking off.
+ *
  * BENCH_POOLS, BENCH_VOLUMES, BENCH_CONCURRENCY scale it (a quick run: BENCH_POOLS=20 BENCH_VOLUMES=200).
  * Results go to bench/results/latest.json as well.
  */
@@ -148,6 +150,15 @@ async function e2eBench() {
         line(name, { ...r.placement, restart: r.restart });
       }
     }
+    // BENCH_PARKED=1: W2's 1,000 pools (BENCH_PARKED_POOLS) and two volumes each, the burst into pools that all
+    // parked first (POOL_PARK_IDLE_MS, BENCH_PARKED_IDLE_MS, 30 s), beside the same burst with parking off: what
+    // waking every pool at once costs.
+    if (process.env['BENCH_PARKED']) {
+      const p = Number(process.env['BENCH_PARKED_POOLS'] ?? pools * 10);
+      const idle = Number(process.env['BENCH_PARKED_IDLE_MS'] ?? 30_000);
+      line('Wpark_off', (await runPlacement(env, { name: 'Wpark_off', pools: p, volumes: 2 * p, concurrency, timeoutMs: 1_800_000 })).placement);
+      line('Wpark_on', (await runPlacement(env, { name: 'Wpark_on', pools: p, volumes: 2 * p, concurrency, timeoutMs: 1_800_000, burstIntoParkedMs: idle })).placement);
+    }
     // W1x3 (3x W1's pools and volumes): whether the rate holds as the cluster grows (BENCH_W1X3=0 skips it).
     if (process.env['BENCH_W1X3'] !== '0' && (process.env['BENCH_DEV'] !== '0' || process.env['BENCH_W1X3'])) line('W1x3', (await runPlacement(env, { name: 'W1x3', pools: pools * 3, volumes: volumes * 3, concurrency })).placement);
     // The same W1 on temporal-server with PostgreSQL (deploy/temporal), with its own Temporal floor, side by side.
@@ -181,7 +192,7 @@ async function e2eBench() {
     console.log('');
     console.log('| workload | placed | /s | p50 ms | p99 ms | controller CPU s | peak RSS MiB | history KiB/vol | local/remote |');
     console.log('|---|---|---|---|---|---|---|---|---|');
-    for (const [k, label] of [['W1', 'W1, dev server'], ['W1_unbatched', 'W1 without the placer, dev server'], ['W1_temporalServer', 'W1, temporal-server + PostgreSQL'], ['W1x3', 'W1x3, dev server'], ['W2_1k', 'W2 at W1 size, dev server'], ['W2', 'W2, dev server']] as const) {
+    for (const [k, label] of [['W1', 'W1, dev server'], ['W1_unbatched', 'W1 without the placer, dev server'], ['W1_temporalServer', 'W1, temporal-server + PostgreSQL'], ['W1x3', 'W1x3, dev server'], ['W2_1k', 'W2 at W1 size, dev server'], ['W2', 'W2, dev server'], ['Wpark_off', 'parking off, dev server'], ['Wpark_on', 'burst into parked pools, dev server']] as const) {
       const r = results[k] as PlacementResult | undefined;
       if (r) console.log(`| ${label} (${r.pools} pools) | ${r.bound}/${r.volumes} | ${r.placementsPerSec} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.controllerCpuSec} | ${r.controllerPeakRssMiB} | ${r.historyKiBPerVolume} | ${r.local}/${r.remote} |`);
     }
@@ -195,7 +206,7 @@ async function e2eBench() {
           );
     }
     // Where the machine's CPU went during each burst, and the API requests each placement cost.
-    for (const k of ['W1', 'W1_unbatched', 'W1_temporalServer', 'W1x3', 'W2_1k', 'W2']) {
+    for (const k of ['W1', 'W1_unbatched', 'W1_temporalServer', 'W1x3', 'W2_1k', 'W2', 'Wpark_off', 'Wpark_on']) {
       const r = results[k] as PlacementResult | undefined;
       if (r?.cpu)
         console.log(
@@ -223,8 +234,15 @@ async function e2eBench() {
     if (d) console.log(`W3: ${d.volumes} deleted and released in ${d.seconds} s (${d.deletionsPerSec}/s), controller CPU ${d.controllerCpuSec} s`);
     mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
     // A run without the dev-server W1 (BENCH_DEV=0) does not replace the full run's file.
+    const partial = process.env['BENCH_TEMPORAL_SERVER'] === '0';
     const file =
-      process.env['BENCH_DEV'] !== '0' ? 'latest.json' : process.env['BENCH_TEMPORAL_SERVER'] === '0' && process.env['BENCH_W2'] ? 'latest-w2.json' : 'latest-temporal-server.json';
+      process.env['BENCH_DEV'] !== '0'
+        ? 'latest.json'
+        : partial && process.env['BENCH_W2']
+          ? 'latest-w2.json'
+          : partial && process.env['BENCH_PARKED']
+            ? 'latest-parked.json'
+            : 'latest-temporal-server.json';
     writeFileSync(join(REPO_ROOT, 'bench', 'results', file), JSON.stringify(results, null, 2) + '\n');
   } finally {
     await teardownEnv();

@@ -279,6 +279,11 @@ export async function runPlacement(
     controllerEnv?: Record<string, string>;
     /** The restarted controller's POOL_PARK_IDLE_MS: once caught up, wait until every pool parked and read its memory. */
     parkAfterRestartMs?: number;
+    /**
+     * The controller's POOL_PARK_IDLE_MS from the start, and the burst begins only once every pool has parked: the
+     * burst wakes every pool at once (the path that collapsed W2 with parking on).
+     */
+    burstIntoParkedMs?: number;
   },
 ): Promise<{ placement: PlacementResult; deletion?: DeletionResult; restart?: RestartResult }> {
   const c = await newTestCluster(env, o.name.toLowerCase().replace(/[^a-z0-9]/g, ''));
@@ -290,15 +295,32 @@ export async function runPlacement(
     const now = new Date();
     void inParallel(pools, 8, (p) => c.setLease(p, now).catch(() => undefined));
   }, 30_000);
-  let proc = await startController(env, c, [], o.controllerEnv).catch((e) => {
+  const startEnv = { ...o.controllerEnv, ...(o.burstIntoParkedMs ? { POOL_PARK_IDLE_MS: String(o.burstIntoParkedMs) } : {}) };
+  let proc = await startController(env, c, [], startEnv).catch((e) => {
     clearInterval(heartbeat);
     throw e;
   });
   let pid = proc.pid!;
   const connection = await Connection.connect({ address: env.temporal.address });
   const client = new Client({ connection, namespace: env.temporal.namespace });
+  const poolsRunning = `WorkflowType = 'poolWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${poolTaskQueueFor(`tq-${c.ns}`)}'`;
+  /** Waits until no pool workflow runs (every pool parked); returns the last count (0: all parked, -1: unknown). */
+  const untilParked = async (maxMs: number): Promise<number> => {
+    const p0 = performance.now();
+    let running = -1;
+    while (performance.now() - p0 < maxMs) {
+      running = (await client.workflow.count(poolsRunning).catch(() => ({ count: -1 }))).count;
+      if (running === 0) break;
+      await sleep(2000);
+    }
+    return running;
+  };
   try {
     await settle(pid);
+    if (o.burstIntoParkedMs) {
+      const left = await untilParked(o.burstIntoParkedMs + 600_000);
+      if (left !== 0) throw new Error(`${o.name}: ${left} pools still running ${o.burstIntoParkedMs} ms after idle + 10 min`);
+    }
     const memoryIdle = await memoryOf(proc);
     const idleAt = performance.now();
     const w = watchVolumes(c);
@@ -389,14 +411,8 @@ export async function runPlacement(
       // v0.12.0: with parking on, the restarted controller once every pool has parked (idle, its run ended) while
       // it holds every volume: the memory of a quiet cluster of this size.
       if (o.parkAfterRestartMs) {
-        const query = `WorkflowType = 'poolWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${poolTaskQueueFor(`tq-${c.ns}`)}'`;
         const p0 = performance.now();
-        let running = -1;
-        while (performance.now() - p0 < o.parkAfterRestartMs + 600_000) {
-          running = (await client.workflow.count(query).catch(() => ({ count: -1 }))).count;
-          if (running === 0) break;
-          await sleep(2000);
-        }
+        const running = await untilParked(o.parkAfterRestartMs + 600_000);
         await sleep(THREAD_HEAPS_MAX_AGE_MS + 1000);
         const m = await memoryOf(proc);
         restart = { ...restart, poolsStillRunning: running, parkedAfterSec: +((performance.now() - p0) / 1000).toFixed(1), ...(m ? { memoryParked: m } : {}) };

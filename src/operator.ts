@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import { pluginActivities, pluginNames } from './activities/plugins.js';
 import { instantiatePlugins } from './plugins/registry.js';
@@ -98,6 +98,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   const taskQueue = o.taskQueue ?? TASK_QUEUE_DEFAULT;
   const poolTaskQueue = o.poolTaskQueue === false || process.env['DCT_SHARED_POOL_QUEUE'] === '1' ? undefined : (o.poolTaskQueue ?? poolTaskQueueFor(taskQueue));
   const timings: Timings = { ...DEFAULT_TIMINGS, ...o.timings, ...parkIdleFromEnv(process.env) };
+  const poolTuning = poolWorkerTuningFromEnv(process.env);
   const chain = resolveChain(o.config.scheduler); // unknown filter/priority names fail startup here
   const log = o.log.child({ component: 'operator', namespace: o.namespace });
   // First, before any connection: a bad --tlsdir or a taken --port fails startup at once, naming the flag.
@@ -190,6 +191,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
         activities,
         workflowBundle,
         maxCachedWorkflows: envPositive('MAX_CACHED_POOL_WORKFLOWS') ?? 1000,
+        ...poolTuning,
         shutdownGraceTime: '10s',
       })
     : undefined;
@@ -280,6 +282,38 @@ export function parkIdleFromEnv(env: NodeJS.ProcessEnv): Partial<Timings> {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new Error(`POOL_PARK_IDLE_MS=${JSON.stringify(raw)}: expected a whole number of milliseconds, 0 to never park idle pools`);
   return { poolParkIdleMs: n };
+}
+
+/**
+ * The pools' worker's workflow-task settings. Every placement waits on a pool's task, and a burst into parked pools
+ * starts a run per pool at once, each first task on the normal (non-sticky) queue.
+ * POOL_WORKFLOW_TASK_SLOTS: tasks at once; POOL_WORKFLOW_TASK_POLLERS: a number (a fixed maximum) or `auto` (scaled
+ * by the server's backlog hints); POOL_NONSTICKY_POLL_RATIO: the share of fixed pollers on the normal queue.
+ */
+export function poolWorkerTuningFromEnv(env: NodeJS.ProcessEnv): Pick<WorkerOptions, 'maxConcurrentWorkflowTaskExecutions' | 'workflowTaskPollerBehavior' | 'nonStickyToStickyPollRatio'> {
+  const out: Pick<WorkerOptions, 'maxConcurrentWorkflowTaskExecutions' | 'workflowTaskPollerBehavior' | 'nonStickyToStickyPollRatio'> = {};
+  const whole = (name: string, min: number): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${name}=${JSON.stringify(raw)}: expected a whole number, at least ${min}`);
+    return n;
+  };
+  const slots = whole('POOL_WORKFLOW_TASK_SLOTS', 2);
+  if (slots !== undefined) out.maxConcurrentWorkflowTaskExecutions = slots;
+  const pollers = env['POOL_WORKFLOW_TASK_POLLERS'];
+  if (pollers === 'auto') out.workflowTaskPollerBehavior = { type: 'autoscaling' };
+  else if (pollers !== undefined && pollers !== '') {
+    const n = whole('POOL_WORKFLOW_TASK_POLLERS', 2)!;
+    out.workflowTaskPollerBehavior = { type: 'simple-maximum', maximum: n };
+  }
+  const ratioRaw = env['POOL_NONSTICKY_POLL_RATIO'];
+  if (ratioRaw !== undefined && ratioRaw !== '') {
+    const r = Number(ratioRaw);
+    if (!(r > 0 && r <= 1)) throw new Error(`POOL_NONSTICKY_POLL_RATIO=${JSON.stringify(ratioRaw)}: expected a number above 0, at most 1`);
+    out.nonStickyToStickyPollRatio = r;
+  }
+  return out;
 }
 
 function envPositive(name: string): number | undefined {

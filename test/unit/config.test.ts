@@ -74,3 +74,29 @@ describe('unit: POOL_PARK_IDLE_MS', () => {
       assert.throws(() => parkIdleFromEnv({ POOL_PARK_IDLE_MS: bad }), new RegExp(`POOL_PARK_IDLE_MS="${bad.replace('.', '\\.')}": expected a whole number of milliseconds`));
   });
 });
+
+describe('unit: the pools worker’s workflow-task settings (POOL_WORKFLOW_TASK_*)', () => {
+  it('maps slots, pollers (a number or auto) and the non-sticky share onto the worker’s options; unset keeps the SDK’s', async () => {
+    const { poolWorkerTuningFromEnv } = await import('../../src/operator.js');
+    assert.deepEqual(poolWorkerTuningFromEnv({}), {});
+    assert.deepEqual(poolWorkerTuningFromEnv({ POOL_WORKFLOW_TASK_SLOTS: '200', POOL_WORKFLOW_TASK_POLLERS: '40', POOL_NONSTICKY_POLL_RATIO: '0.5' }), {
+      maxConcurrentWorkflowTaskExecutions: 200,
+      workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 40 },
+      nonStickyToStickyPollRatio: 0.5,
+    });
+    assert.deepEqual(poolWorkerTuningFromEnv({ POOL_WORKFLOW_TASK_POLLERS: 'auto' }), { workflowTaskPollerBehavior: { type: 'autoscaling' } });
+  });
+
+  it('refuses bad values, naming the variable and the value', async () => {
+    const { poolWorkerTuningFromEnv } = await import('../../src/operator.js');
+    for (const [name, bad, why] of [
+      ['POOL_WORKFLOW_TASK_SLOTS', '1', 'at least 2'],
+      ['POOL_WORKFLOW_TASK_SLOTS', 'many', 'at least 2'],
+      ['POOL_WORKFLOW_TASK_POLLERS', '2.5', 'at least 2'],
+      ['POOL_WORKFLOW_TASK_POLLERS', 'autoscale', 'at least 2'],
+      ['POOL_NONSTICKY_POLL_RATIO', '0', 'above 0, at most 1'],
+      ['POOL_NONSTICKY_POLL_RATIO', '2', 'above 0, at most 1'],
+    ])
+      assert.throws(() => poolWorkerTuningFromEnv({ [name!]: bad }), new RegExp(`${name}="${bad!.replace('.', '\\.')}": expected .*${why}`));
+  });
+});

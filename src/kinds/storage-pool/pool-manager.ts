@@ -184,8 +184,12 @@ export class PoolManager {
       const untilLifecycle = this.lifecycleAt === undefined ? undefined : Math.max(0, this.lifecycleAt - Date.now());
       const idle = this.idleFor();
       const untilPark = idle === undefined ? undefined : Math.max(0, this.activeAt + idle - Date.now());
-      // Read after the wait: a release while waiting moves activeAt without waking the loop.
-      const parkDue = () => idle !== undefined && Date.now() >= this.activeAt + idle;
+      // Read after the wait, afresh: a release while waiting moves activeAt without waking the loop, and the wait
+      // may have set a lifecycle deadline (a lost heartbeat) or seen a deletion, which rule parking out.
+      const parkDue = () => {
+        const now = this.idleFor();
+        return idle !== undefined && now !== undefined && Date.now() >= this.activeAt + now;
+      };
       const timeout = Math.min(t.driftCheckMs, untilLifecycle ?? Infinity, untilPark ?? Infinity);
       this.nudge = false;
       const woke = await condition(
@@ -260,12 +264,12 @@ export class PoolManager {
    */
   private async tryPark(): Promise<boolean> {
     this.activeAt = Date.now();
-    if (!this.quiet()) return false;
+    if (!this.quiet() || this.idleFor() === undefined) return false;
     const held = Object.keys(this.ledger.bindings);
     const api = await acts.poolListBindings({ pool: this.ref, held, consistent: true });
     // Checked again after the read, in the same activation as the return: a message delivered meanwhile wakes the
     // run, and one that arrives after this task began makes the server refuse the completion (no signal is lost).
-    if (!this.quiet()) return false;
+    if (!this.quiet() || this.idleFor() === undefined) return false;
     const same = api.bindings.length === held.length && api.bindings.every((b) => this.ledger.bindings[b.uid] !== undefined);
     if (!same) {
       // Drift, or a placement whose bind is not visible yet: the regular repair (with its grace) deals with it.
