@@ -152,11 +152,11 @@ async function e2eBench() {
     }
     // BENCH_PARKED=1: W2's 1,000 pools (BENCH_PARKED_POOLS) and two volumes each, the burst into pools that all
     // parked first (POOL_PARK_IDLE_MS, BENCH_PARKED_IDLE_MS, 30 s), beside the same burst with parking off: what
-    // waking every pool at once costs.
+    // waking every pool at once costs (BENCH_PARKED=on: the parked burst alone).
     if (process.env['BENCH_PARKED']) {
       const p = Number(process.env['BENCH_PARKED_POOLS'] ?? pools * 10);
       const idle = Number(process.env['BENCH_PARKED_IDLE_MS'] ?? 30_000);
-      line('Wpark_off', (await runPlacement(env, { name: 'Wpark_off', pools: p, volumes: 2 * p, concurrency, timeoutMs: 1_800_000 })).placement);
+      if (process.env['BENCH_PARKED'] !== 'on') line('Wpark_off', (await runPlacement(env, { name: 'Wpark_off', pools: p, volumes: 2 * p, concurrency, timeoutMs: 1_800_000 })).placement);
       line('Wpark_on', (await runPlacement(env, { name: 'Wpark_on', pools: p, volumes: 2 * p, concurrency, timeoutMs: 1_800_000, burstIntoParkedMs: idle })).placement);
     }
     // W1x3 (3x W1's pools and volumes): whether the rate holds as the cluster grows (BENCH_W1X3=0 skips it).
@@ -211,6 +211,10 @@ async function e2eBench() {
       if (r?.cpu)
         console.log(
           `${k} CPU during the burst: ${r.cpu.machineBusySec} s busy of ${r.cpu.wallSec} s x ${r.cpu.cores} cores (${Math.round((100 * r.cpu.machineBusySec) / Math.max(1e-3, r.cpu.wallSec * r.cpu.cores))} %): ${Object.entries(r.cpu.byProcess).map(([p, s]) => `${p} ${s}`).join(', ')}, other ${r.cpu.otherSec}`,
+        );
+      for (const [q, v] of Object.entries(r?.sdk ?? {}))
+        console.log(
+          `${k} worker ${q}: ${v['workflowTasks']} workflow tasks, waiting ${v['wftScheduleToStartMeanMs']} ms in the queue and running ${v['wftExecutionMeanMs']} ms on average (replays ${v['wftReplayMeanMs']} ms); activities wait ${v['activityScheduleToStartMeanMs']} ms; ${v['localActivities']} local activities of ${v['localActivityMeanMs']} ms`,
         );
       if (r?.apiRequests)
         console.log(

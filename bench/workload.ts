@@ -49,6 +49,8 @@ export interface PlacementResult {
   memoryIdle?: MemoryBreakdown;
   /** Where the machine's CPU went from the first create to the last binding. */
   cpu?: CpuSplit;
+  /** The SDK's view of each worker during the burst (workflow tasks, queue wait, execution; see sdkSummary). */
+  sdk?: Record<string, Record<string, number>>;
   /** API requests per placement in that window (every client's: the benchmark's creates and Lease renewals too). */
   apiRequests?: ReturnType<typeof requestsPer>;
 }
@@ -67,6 +69,54 @@ export interface MemoryBreakdown {
 }
 
 const METRICS = new WeakMap<ChildProcess, string>();
+/** The SDK's own exporter of each controller (--sdkMetricsAddr). */
+const SDK_METRICS = new WeakMap<ChildProcess, string>();
+
+/** Sums of the SDK's histograms by task queue: `<queue>` → `<metric>_sum|_count` → value. */
+async function sdkHistograms(p: ChildProcess): Promise<Map<string, Map<string, number>> | undefined> {
+  const url = SDK_METRICS.get(p);
+  if (!url) return undefined;
+  const text = await fetch(url).then((r) => r.text()).catch(() => undefined);
+  if (!text) return undefined;
+  const out = new Map<string, Map<string, number>>();
+  for (const line of text.split('\n')) {
+    const m = /^(temporal_[a-z_]+?)(?:_seconds)?_(sum|count)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const q = /task_queue="([^"]*)"/.exec(m[3]!)?.[1] ?? '';
+    const byQ = out.get(q) ?? new Map<string, number>();
+    const k = `${m[1]}_${m[2]}`;
+    byQ.set(k, (byQ.get(k) ?? 0) + Number(m[4]));
+    out.set(q, byQ);
+  }
+  return out;
+}
+
+/**
+ * What the SDK saw between two scrapes, per worker (task queue): workflow tasks, their mean schedule-to-start (the
+ * wait in the server's queue) and execution time, and local activities' mean execution time.
+ */
+function sdkSummary(a: Map<string, Map<string, number>> | undefined, b: Map<string, Map<string, number>> | undefined): Record<string, Record<string, number>> | undefined {
+  if (!a || !b) return undefined;
+  const out: Record<string, Record<string, number>> = {};
+  for (const [q, m] of b) {
+    if (!q) continue;
+    const d = (k: string) => (m.get(k) ?? 0) - (a.get(q)?.get(k) ?? 0);
+    const mean = (name: string) => {
+      const n = d(`${name}_count`);
+      return n > 0 ? Math.round((1000 * d(`${name}_sum`)) / n) : 0;
+    };
+    out[q] = {
+      workflowTasks: d('temporal_workflow_task_execution_latency_count'),
+      wftScheduleToStartMeanMs: mean('temporal_workflow_task_schedule_to_start_latency'),
+      wftExecutionMeanMs: mean('temporal_workflow_task_execution_latency'),
+      wftReplayMeanMs: mean('temporal_workflow_task_replay_latency'),
+      activityScheduleToStartMeanMs: mean('temporal_activity_schedule_to_start_latency'),
+      localActivities: d('temporal_local_activity_execution_latency_count'),
+      localActivityMeanMs: mean('temporal_local_activity_execution_latency'),
+    };
+  }
+  return out;
+}
 
 /** Reads the controller's process and Node.js gauges from its /metrics. */
 async function memoryOf(p: ChildProcess): Promise<MemoryBreakdown | undefined> {
@@ -166,6 +216,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function startController(env: TestEnv, c: TestCluster, extraArgs: string[], extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
   const probe = await freePort();
   const metrics = await freePort();
+  const sdkMetrics = await freePort();
   // BENCH_LOGS=<dir>: keep the controller's log there (the test env's directory is removed at the end).
   const logDir = process.env['BENCH_LOGS'] || env.dir;
   const log = createWriteStream(join(logDir, `${c.ns}-controller.log`));
@@ -176,7 +227,7 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
   const p = spawn(
     process.execPath,
     [...prof, join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'operator', '--kubeconfig', env.kube.kubeconfigPath, '--temporal-address', env.temporal.address,
-      '--namespace', c.ns, '--task-queue', `tq-${c.ns}`, '--probeAddr', `127.0.0.1:${probe}`, '--metricsAddr', `127.0.0.1:${metrics}`,
+      '--namespace', c.ns, '--task-queue', `tq-${c.ns}`, '--probeAddr', `127.0.0.1:${probe}`, '--metricsAddr', `127.0.0.1:${metrics}`, '--sdkMetricsAddr', `127.0.0.1:${sdkMetrics}`,
       ...(process.env['BENCH_WORKFLOW_BUNDLE'] ? ['--workflow-bundle', process.env['BENCH_WORKFLOW_BUNDLE']] : []), ...extraArgs],
     // Node's flags as deployed (deploy/deployment.yaml's NODE_OPTIONS: the heap's ceiling, which also bounds how
     // far V8 grows it past the live set); BENCH_CONTROLLER_NODE_OPTIONS overrides them ('' for none).
@@ -190,6 +241,7 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
     const ok = await fetch(`http://127.0.0.1:${probe}/readyz`).then((r) => r.ok).catch(() => false);
     if (ok) {
       METRICS.set(p, `http://127.0.0.1:${metrics}/metrics`);
+      SDK_METRICS.set(p, `http://127.0.0.1:${sdkMetrics}/metrics`);
       return p;
     }
     if (Date.now() > until) throw new Error('controller not ready in 120 s');
@@ -334,6 +386,7 @@ export async function runPlacement(
     named['postgres'] = () => cpuSecondsByComm('postgres');
     const split = cpuSplit(named);
     const cpu0 = cpuSeconds(pid);
+    const sdk0 = await sdkHistograms(proc);
     const rss = peakRss(pid);
     const t0 = performance.now();
     await inParallel(Array.from({ length: o.volumes }, (_, i) => i), o.concurrency, async (i) => {
@@ -345,6 +398,7 @@ export async function runPlacement(
     const seconds = (Math.max(...w.boundAt.values(), t0) - t0) / 1000;
     const cpu = cpuSeconds(pid) - cpu0;
     const cpuWhere = split.stop();
+    const sdk = sdkSummary(sdk0, await sdkHistograms(proc));
     const req1 = req0 && (await requestCounts(env.kube).catch(() => undefined));
     const peak = rss.stop();
     // The thread heaps are refreshed at most every 10 s: never read the idle scrape's values as the placed ones.
@@ -381,6 +435,7 @@ export async function runPlacement(
       ...(memory ? { memory } : {}),
       ...(memoryIdle ? { memoryIdle } : {}),
       cpu: cpuWhere,
+      ...(sdk ? { sdk } : {}),
       ...(req0 && req1 ? { apiRequests: requestsPer(req0, req1, Math.max(1, w.boundAt.size)) } : {}),
     };
     let restart: RestartResult | undefined;

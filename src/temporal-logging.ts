@@ -1,4 +1,5 @@
 /** Routes the Temporal SDK's runtime logs into our logger (once per process, before any worker). */
+import { IllegalStateError } from '@temporalio/common';
 import { Runtime, makeTelemetryFilterString, type LogLevel as TLevel, type LogMetadata } from '@temporalio/worker';
 import type { Logger } from './logger.js';
 
@@ -8,7 +9,13 @@ let installed = false;
  * `tap` sees every entry before the level filter (metrics: workflow task failures); when it returns true the
  * entry is its own and is not logged again here. Core's logs are forwarded (WARN and up) so they reach it too.
  */
-export function installTemporalLogging(log: Logger, minLevel: TLevel = 'WARN', tap?: (level: TLevel, message: string, meta?: Record<string, unknown>) => boolean): void {
+export function installTemporalLogging(
+  log: Logger,
+  minLevel: TLevel = 'WARN',
+  tap?: (level: TLevel, message: string, meta?: Record<string, unknown>) => boolean,
+  /** HOST:PORT: the SDK's own Prometheus exporter (worker slots, pollers, schedule-to-start latency, sticky cache). */
+  sdkMetricsAddr?: string,
+): void {
   if (installed) return;
   installed = true;
   const order: TLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
@@ -33,9 +40,13 @@ export function installTemporalLogging(log: Logger, minLevel: TLevel = 'WARN', t
         warn: (m, x) => emit('WARN', m, x),
         error: (m, x) => emit('ERROR', m, x),
       },
-      ...(tap ? { telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) } } } : {}),
+      telemetryOptions: {
+        ...(tap ? { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) } } : {}),
+        ...(sdkMetricsAddr ? { metrics: { prometheus: { bindAddress: sdkMetricsAddr, countersTotalSuffix: true, useSecondsForDurations: true } } } : {}),
+      },
     });
-  } catch {
-    /* already installed by the embedding program: keep its logger */
+  } catch (e) {
+    // Already installed by the embedding program: keep its logger (and its metrics).
+    if (!(e instanceof IllegalStateError)) throw e;
   }
 }

@@ -13,6 +13,7 @@ export const operatorOptionsSpec = {
     ...commonOptions,
     probeAddr: { type: 'string' },
     metricsAddr: { type: 'string' },
+    sdkMetricsAddr: { type: 'string' },
     'no-watch': { type: 'boolean' },
     'workflow-bundle': { type: 'string' },
     enableWebhook: { type: 'boolean' },
@@ -24,6 +25,8 @@ export const operatorOptionsSpec = {
 ${commonUsage}
   --probeAddr HOST:PORT          /healthz and /readyz (default 0.0.0.0:9080)
   --metricsAddr HOST:PORT         Prometheus /metrics (default :9090, env METRICS_ADDR; "0" turns it off)
+  --sdkMetricsAddr HOST:PORT      the Temporal SDK's own Prometheus /metrics: task slots, pollers, schedule-to-start
+                                 latency, sticky cache (env TEMPORAL_SDK_METRICS_ADDR; default off)
   --no-watch                     run only the Temporal worker (no watcher)
   --workflow-bundle PATH         prebuilt workflow bundle (built by the Docker image)
   --enableWebhook                serve LiteIO's AntstorVolume admission webhook (HTTPS; deploy/webhook/)
@@ -34,7 +37,8 @@ ${commonUsage}
 export async function runOperatorCommand(v: Record<string, unknown>): Promise<number> {
   const log = createLogger();
   const taskFailures = workflowTaskFailureTap(log.child({ component: 'worker' }));
-  installTemporalLogging(log, (process.env['TEMPORAL_LOG_LEVEL'] as never) || 'WARN', taskFailures);
+  const sdkMetricsAddr = hostPort('--sdkMetricsAddr', (v['sdkMetricsAddr'] as string | undefined) ?? process.env['TEMPORAL_SDK_METRICS_ADDR']);
+  installTemporalLogging(log, (process.env['TEMPORAL_LOG_LEVEL'] as never) || 'WARN', taskFailures, sdkMetricsAddr);
   const metricsAddr = (v['metricsAddr'] as string | undefined) ?? process.env['METRICS_ADDR'] ?? ':9090';
   const config = controllerConfig(v);
   // Unknown filter/priority names are refused here, naming the file (runOperator would only name the field).
@@ -91,4 +95,13 @@ export async function runOperatorMain(argv: string[]): Promise<void> {
     console.error(`error: ${(e as Error).message}`);
     process.exit(1);
   }
+}
+
+/** HOST:PORT (an empty host is every interface), or undefined when unset; anything else names the flag. */
+export function hostPort(flag: string, raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const m = /^(.*):(\d{1,5})$/.exec(raw);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 1 || port > 65535 || /[\s/]/.test(m[1]!)) throw new Error(`${flag} ${JSON.stringify(raw)}: expected HOST:PORT with a port from 1 to 65535 (e.g. 127.0.0.1:9464, or :9464 for every interface)`);
+  return `${m[1] || '0.0.0.0'}:${port}`;
 }

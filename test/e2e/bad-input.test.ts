@@ -323,6 +323,8 @@ describe('e2e: bad input corpus', function () {
       ['config file missing', () => ['--config', join(dir, 'missing.yaml')], 1, /config \S*missing.yaml: \(file\): cannot read: ENOENT/],
       ['an unknown flag', () => ['--bogus'], 2, /operator: Unknown option '--bogus'/],
       ['a flag without its value', () => ['--probeAddr'], 2, /operator: Option '--probeAddr <value>' argument missing/],
+      ['--sdkMetricsAddr without a port', () => ['--sdkMetricsAddr', 'localhost'], 1, /^error: --sdkMetricsAddr "localhost": expected HOST:PORT with a port from 1 to 65535/m],
+      ['--sdkMetricsAddr with port 0', () => ['--sdkMetricsAddr', '127.0.0.1:0'], 1, /^error: --sdkMetricsAddr "127.0.0.1:0": expected HOST:PORT/m],
       ['a boolean flag with a value', () => ['--no-watch=yes'], 2, /operator: Option '--no-watch' does not take an argument/],
       ['--temporal-tls-cert without --temporal-tls-key', () => ['--temporal-tls-cert', join(dir, 'c.pem')], 1, /--temporal-tls-cert and --temporal-tls-key go together/],
       ['--dbInfo that is not base64', () => ['--dbInfo', `${PASSWORD}!!`, '--k8sCluster', 'k'], 1, /^error: --dbInfo: not valid base64 \(standard alphabet, padded\)$/m],

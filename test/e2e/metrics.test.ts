@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { REPO_ROOT } from '../../src/embedded/bins.js';
+import { freePort } from '../../src/embedded/process.js';
 import { registerPlugins, resetPluginRegistrations } from '../../src/plugins/registry.js';
 import { runOperator, type RunningOperator } from '../../src/operator.js';
 import { parseControllerConfig } from '../../src/config/controller-config.js';
@@ -48,10 +49,11 @@ describe('e2e: metrics', function () {
     await c.createPool('pool-a', { bytes: 10 * GiB });
     await c.createPool('pool-b', { bytes: 10 * GiB });
     let logText = '';
+    const sdkPort = await freePort();
     const p = spawn(
       process.execPath,
       [join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'operator', '--kubeconfig', env.kube.kubeconfigPath, '--temporal-address', env.temporal.address,
-        '--namespace', c.ns, '--task-queue', `tq-${c.ns}`, '--probeAddr', '127.0.0.1:0', '--metricsAddr', '127.0.0.1:0'],
+        '--namespace', c.ns, '--task-queue', `tq-${c.ns}`, '--probeAddr', '127.0.0.1:0', '--metricsAddr', '127.0.0.1:0', '--sdkMetricsAddr', `127.0.0.1:${sdkPort}`],
       { env: { ...process.env, LOG_LEVEL: 'info', METRICS_ADDR: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     procs.push(p);
@@ -106,6 +108,19 @@ describe('e2e: metrics', function () {
     assert.ok(mainTotal > 0 && Math.abs(mainTotal - m.get('disk_controller_nodejs_heap_size_total_bytes')!) < 64 * 2 ** 20, `main heap ${mainTotal}`);
     const workers = heaps.filter(([k, v]) => /thread="worker-\d+",kind="used"/.test(k) && v > 1e6);
     assert.ok(workers.length >= 1, `a workflow thread's heap is reported: ${heaps.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+
+    // The SDK's own exporter (--sdkMetricsAddr): both workers' workflow-task slots and pollers, by task queue, and
+    // the workflow tasks this run's placements went through.
+    const sdk = await eventually(async () => {
+      const res = await fetch(`http://127.0.0.1:${sdkPort}/metrics`);
+      assert.equal(res.status, 200);
+      const text = await res.text();
+      for (const q of [`tq-${c.ns}`, `tq-${c.ns}-pools`])
+        assert.match(text, new RegExp(`^temporal_worker_task_slots_available\\{[^}]*task_queue="${q}"[^}]*worker_type="WorkflowWorker"[^}]*\\} \\d+`, 'm'), `slots of ${q}`);
+      return parseMetrics(text);
+    }, { timeoutMs: 20_000, what: 'the SDK metrics' });
+    const wfCompleted = [...sdk.entries()].filter(([k]) => k.startsWith('temporal_workflow_task_execution_latency_count{')).reduce((a, [, v]) => a + v, 0);
+    assert.ok(wfCompleted >= 3, `workflow tasks executed: ${wfCompleted}`);
 
     // Deleting the pending volume empties its reason.
     await c.deleteVolume('v-big');
