@@ -329,7 +329,10 @@ export async function runPlacement(
     deleteAfter?: boolean;
     restartAfter?: boolean;
     controllerEnv?: Record<string, string>;
-    /** The restarted controller's POOL_PARK_IDLE_MS: once caught up, wait until every pool parked and read its memory. */
+    /**
+     * POOL_PARK_IDLE_MS of both controllers (the first one's too: a pool's run keeps the delay it started with), and
+     * once the restarted one caught up, wait until every pool parked and read its memory.
+     */
     parkAfterRestartMs?: number;
     /**
      * The controller's POOL_PARK_IDLE_MS from the start, and the burst begins only once every pool has parked: the
@@ -347,7 +350,8 @@ export async function runPlacement(
     const now = new Date();
     void inParallel(pools, 8, (p) => c.setLease(p, now).catch(() => undefined));
   }, 30_000);
-  const startEnv = { ...o.controllerEnv, ...(o.burstIntoParkedMs ? { POOL_PARK_IDLE_MS: String(o.burstIntoParkedMs) } : {}) };
+  const parkMs = o.burstIntoParkedMs ?? o.parkAfterRestartMs;
+  const startEnv = { ...o.controllerEnv, ...(parkMs ? { POOL_PARK_IDLE_MS: String(parkMs) } : {}) };
   let proc = await startController(env, c, [], startEnv).catch((e) => {
     clearInterval(heartbeat);
     throw e;
@@ -444,7 +448,7 @@ export async function runPlacement(
       const r0 = performance.now();
       proc.kill('SIGTERM');
       await new Promise((r) => (proc.exitCode !== null ? r(undefined) : proc.once('exit', r)));
-      proc = await startController(env, c, [], { ...o.controllerEnv, ...(o.parkAfterRestartMs ? { POOL_PARK_IDLE_MS: String(o.parkAfterRestartMs) } : {}) });
+      proc = await startController(env, c, [], startEnv);
       pid = proc.pid!;
       const ready = performance.now();
       const rrss = peakRss(pid);
@@ -464,7 +468,8 @@ export async function runPlacement(
         controllerPeakRssMiB: Math.round(rrss.stop()),
       };
       // v0.12.0: with parking on, the restarted controller once every pool has parked (idle, its run ended) while
-      // it holds every volume: the memory of a quiet cluster of this size.
+      // it holds every volume: the memory of a quiet cluster of this size. (Parked pools it found unchanged at its
+      // start stay parked; the rest park after the delay.)
       if (o.parkAfterRestartMs) {
         const p0 = performance.now();
         const running = await untilParked(o.parkAfterRestartMs + 600_000);

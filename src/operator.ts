@@ -191,6 +191,10 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
         activities,
         workflowBundle,
         maxCachedWorkflows: envPositive('MAX_CACHED_POOL_WORKFLOWS') ?? 1000,
+        // v0.13.0: a pool's task stays open while its reply local activity signals the placer, which takes seconds
+        // once the server is busy; 40 slots and 2 normal-queue pollers (the SDK's defaults) then left 1,000 waking
+        // pools' first tasks queued for minutes (README, Performance → v0.13.0).
+        ...POOL_WORKER_DEFAULTS,
         ...poolTuning,
         shutdownGraceTime: '10s',
       })
@@ -283,6 +287,12 @@ export function parkIdleFromEnv(env: NodeJS.ProcessEnv): Partial<Timings> {
   if (!Number.isInteger(n) || n < 0) throw new Error(`POOL_PARK_IDLE_MS=${JSON.stringify(raw)}: expected a whole number of milliseconds, 0 to never park idle pools`);
   return { poolParkIdleMs: n };
 }
+
+/** The pools' worker's workflow-task settings unless POOL_WORKFLOW_TASK_* say otherwise. */
+export const POOL_WORKER_DEFAULTS: Pick<WorkerOptions, 'maxConcurrentWorkflowTaskExecutions' | 'workflowTaskPollerBehavior'> = {
+  maxConcurrentWorkflowTaskExecutions: 200,
+  workflowTaskPollerBehavior: { type: 'autoscaling' },
+};
 
 /**
  * The pools' worker's workflow-task settings. Every placement waits on a pool's task, and a burst into parked pools

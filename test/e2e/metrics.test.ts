@@ -119,6 +119,10 @@ describe('e2e: metrics', function () {
         assert.match(text, new RegExp(`^temporal_worker_task_slots_available\\{[^}]*task_queue="${q}"[^}]*worker_type="WorkflowWorker"[^}]*\\} \\d+`, 'm'), `slots of ${q}`);
       return parseMetrics(text);
     }, { timeoutMs: 20_000, what: 'the SDK metrics' });
+    // The pools' worker runs with 200 workflow-task slots (POOL_WORKER_DEFAULTS), the volumes' with the SDK's 40.
+    const slots = (q: string) => [...sdk.entries()].find(([k]) => k.startsWith('temporal_worker_task_slots_available{') && k.includes(`task_queue="${q}"`) && k.includes('worker_type="WorkflowWorker"'))?.[1];
+    assert.ok((slots(`tq-${c.ns}-pools`) ?? 0) > 150, `pools' worker slots: ${slots(`tq-${c.ns}-pools`)}`);
+    assert.ok((slots(`tq-${c.ns}`) ?? 99) <= 40, `volumes' worker slots: ${slots(`tq-${c.ns}`)}`);
     const wfCompleted = [...sdk.entries()].filter(([k]) => k.startsWith('temporal_workflow_task_execution_latency_count{')).reduce((a, [, v]) => a + v, 0);
     assert.ok(wfCompleted >= 3, `workflow tasks executed: ${wfCompleted}`);
 
