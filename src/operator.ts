@@ -191,10 +191,11 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
         activities,
         workflowBundle,
         maxCachedWorkflows: envPositive('MAX_CACHED_POOL_WORKFLOWS') ?? 1000,
-        // v0.13.0: a pool's task stays open while its reply local activity signals the placer, which takes seconds
-        // once the server is busy; 40 slots and 2 normal-queue pollers (the SDK's defaults) then left 1,000 waking
-        // pools' first tasks queued for minutes (README, Performance → v0.13.0).
-        ...POOL_WORKER_DEFAULTS,
+        // v0.13.0, with parking on: a pool's task stays open while its reply local activity signals the placer,
+        // which takes seconds once the server is busy; 40 slots and 2 normal-queue pollers (the SDK's defaults) then
+        // left 1,000 waking pools' first tasks queued for minutes (README, Performance → v0.13.0). Without parking
+        // the SDK's defaults stay: W1 ran 22.3/s with them and 19.5/s with these in the same hour (within noise).
+        ...(timings.poolParkIdleMs ? POOL_WORKER_DEFAULTS : {}),
         ...poolTuning,
         shutdownGraceTime: '10s',
       })
@@ -288,7 +289,7 @@ export function parkIdleFromEnv(env: NodeJS.ProcessEnv): Partial<Timings> {
   return { poolParkIdleMs: n };
 }
 
-/** The pools' worker's workflow-task settings unless POOL_WORKFLOW_TASK_* say otherwise. */
+/** The pools' worker's workflow-task settings when parking is on, unless POOL_WORKFLOW_TASK_* say otherwise. */
 export const POOL_WORKER_DEFAULTS: Pick<WorkerOptions, 'maxConcurrentWorkflowTaskExecutions' | 'workflowTaskPollerBehavior'> = {
   maxConcurrentWorkflowTaskExecutions: 200,
   workflowTaskPollerBehavior: { type: 'autoscaling' },
