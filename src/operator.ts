@@ -289,8 +289,11 @@ export function parkIdleFromEnv(env: NodeJS.ProcessEnv): Partial<Timings> {
   return { poolParkIdleMs: n };
 }
 
+/** The pools' worker's workflow-task options that its environment variables can set. */
+type PoolWorkerTuning = Pick<WorkerOptions, 'maxConcurrentWorkflowTaskExecutions' | 'workflowTaskPollerBehavior' | 'nonStickyToStickyPollRatio'>;
+
 /** The pools' worker's workflow-task settings when parking is on, unless POOL_WORKFLOW_TASK_* say otherwise. */
-export const POOL_WORKER_DEFAULTS: Pick<WorkerOptions, 'maxConcurrentWorkflowTaskExecutions' | 'workflowTaskPollerBehavior'> = {
+export const POOL_WORKER_DEFAULTS: PoolWorkerTuning = {
   maxConcurrentWorkflowTaskExecutions: 200,
   workflowTaskPollerBehavior: { type: 'autoscaling' },
 };
@@ -301,8 +304,8 @@ export const POOL_WORKER_DEFAULTS: Pick<WorkerOptions, 'maxConcurrentWorkflowTas
  * POOL_WORKFLOW_TASK_SLOTS: tasks at once; POOL_WORKFLOW_TASK_POLLERS: a number (a fixed maximum) or `auto` (scaled
  * by the server's backlog hints); POOL_NONSTICKY_POLL_RATIO: the share of fixed pollers on the normal queue.
  */
-export function poolWorkerTuningFromEnv(env: NodeJS.ProcessEnv): Pick<WorkerOptions, 'maxConcurrentWorkflowTaskExecutions' | 'workflowTaskPollerBehavior' | 'nonStickyToStickyPollRatio'> {
-  const out: Pick<WorkerOptions, 'maxConcurrentWorkflowTaskExecutions' | 'workflowTaskPollerBehavior' | 'nonStickyToStickyPollRatio'> = {};
+export function poolWorkerTuningFromEnv(env: NodeJS.ProcessEnv): PoolWorkerTuning {
+  const out: PoolWorkerTuning = {};
   const whole = (name: string, min: number): number | undefined => {
     const raw = env[name];
     if (raw === undefined || raw === '') return undefined;
