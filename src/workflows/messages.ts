@@ -190,7 +190,17 @@ export interface PoolWorkflowInput {
   ledger?: LedgerState;
   /** Requests not yet answered, carried across continue-as-new. */
   pending?: ReserveRequestMsg[];
+  /**
+   * The pool workflow's code revision the run was started for (POOL_REVISION; set by poolStartOptions and at
+   * continue-as-new). From revision 14 (v0.14.0) every patch up to v0.12.0 is in force from the first event without
+   * `patched()`: no patch markers and no TemporalChangeVersion upserts (8 of a woken parked pool's ~25 events).
+   * Runs started without it (older controllers, older histories) take the `patched()` path as before.
+   */
+  rev?: number;
 }
+
+/** The pool workflow's current code revision (see PoolWorkflowInput.rev). */
+export const POOL_REVISION = 14;
 
 export interface PoolView {
   info: LedgerPoolInfo;
@@ -206,6 +216,12 @@ export interface PoolView {
   nodeResourceVersion?: string;
   /** v0.12.0, when asked (a new ledger's first load): the bindings the API server shows, which the ledger adopts. */
   adoption?: { bindings: ApiBinding[]; inFlight: string[] };
+  /**
+   * v0.14.0, with `adoption`: a reconcile pass would change nothing and leave the lifecycle to the watcher
+   * (quietLifecycle), so a run woken by requests alone skips it; when to look again. Absent in older histories
+   * (their runs defer the pass, as v0.12.0 did).
+   */
+  lifecycleQuiet?: { nextCheckInMs: number };
 }
 
 export interface LedgerView {
@@ -305,7 +321,8 @@ export interface LedgerProbe {
 
 /** Start options of a pool's workflow, shared by the watcher (signalWithStart) and reserve (update-with-start). */
 export function poolStartOptions(o: { taskQueue: string; poolTaskQueue?: string; timings: Timings }, pool: ObjectRef) {
-  const input: PoolWorkflowInput = { ref: pool, timings: o.timings };
+  // A new run is started for the current code revision (a signal to an open run ignores these args).
+  const input: PoolWorkflowInput = { ref: pool, timings: o.timings, rev: POOL_REVISION };
   return {
     workflowId: poolWorkflowId(pool),
     taskQueue: o.poolTaskQueue ?? o.taskQueue,

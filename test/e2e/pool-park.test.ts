@@ -26,6 +26,11 @@ describe('e2e: idle pools park', function () {
     }, { timeoutMs: 30_000, what: `pool ${name} parked` });
   const bound = (name: string, to: string) =>
     eventually(async () => assert.equal((await c.getVolume(name)).spec.targetNodeId, to), { timeoutMs: 30_000, what: `${name} bound to ${to}` });
+  const activityTypes = async (name: string, runId: string) =>
+    ((await c.op!.client.workflow.getHandle(poolWorkflowId({ namespace: c.ns, name }), runId).fetchHistory()).events ?? []).flatMap((e) => {
+      const t = e.activityTaskScheduledEventAttributes?.activityType?.name;
+      return t ? [t] : [];
+    });
   const apiBound = async (p: string) => (await c.listVolumes()).filter((v) => v.spec.targetNodeId === p).map((v) => v.metadata.uid!).sort();
 
   it('parks when idle, comes back for a request with the same ledger, and never over-commits across the park', async () => {
@@ -63,6 +68,10 @@ describe('e2e: idle pools park', function () {
     assert.deepEqual(l.bindings.filter((b) => b.via === 'adopt').map((b) => b.key.split('/')[1]).sort(), ['v1', 'v2', 'v3']);
     const secondRun = await parked('pool-a');
     assert.notEqual(secondRun, firstRun, 'a new run parked again');
+    // v0.14.0: woken by a request alone, with nothing for a reconcile pass to do, the new run runs none: its load
+    // (with the bindings it adopts) and the park's read are its only activities. The first run had its pass.
+    assert.ok((await activityTypes('pool-a', firstRun)).includes('poolReconcile'), 'the first run reconciled the pool');
+    assert.deepEqual(await activityTypes('pool-a', secondRun), ['poolLoad', 'poolListBindings']);
 
     // Full pool, parked: a volume that does not fit stays pending with a reason; deleting v1 (its pool parked, so
     // nobody holds a release for it) makes room, and the pending volume is placed on a ledger that counts v2-v4.

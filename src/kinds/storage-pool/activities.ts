@@ -7,6 +7,7 @@ import type { AntstorVolume, StoragePool } from '../../api/types.js';
 import type { LedgerView, ObjectRef, PoolView } from '../../workflows/messages.js';
 import type { ActivityDeps } from '../../activities/deps.js';
 import { reserveRequestFor } from './ledger-activities.js';
+import { lifecycleClocks, quietLifecycle } from './lifecycle-rules.js';
 
 /** The ledger's view of volumes bound to `node`: what each one counts against the pool. */
 export function apiBindings(d: Pick<ActivityDeps, 'config'>, node: string, vols: readonly AntstorVolume[]): ApiBinding[] {
@@ -97,12 +98,16 @@ export function poolActivities(d: ActivityDeps) {
   return {
     /**
      * The pool, and with `adopt` (a new ledger's first load, v0.12.0) the bindings it adopts, by a read that cannot
-     * miss one (boundVolumesConsistent), in the same call.
+     * miss one (boundVolumesConsistent), in the same call; and (v0.14.0) whether a reconcile pass would be idle,
+     * judged on the live pool and the cached Lease (a cache can lag behind a renewal, never run ahead of one, so a
+     * Lease it shows fresh is fresh).
      */
     async poolLoad({ pool, adopt }: { pool: ObjectRef; adopt?: boolean }): Promise<PoolView> {
       const [p, vols] = await Promise.all([d.kube.getPool(pool.namespace, pool.name), adopt ? boundVolumesConsistent(d, pool) : undefined]);
       const view = poolViewOf(d, pool, p);
-      return p && vols ? { ...view, adoption: { bindings: apiBindings(d, pool.name, vols), inFlight: [] } } : view;
+      if (!p || !vols) return view;
+      const quiet = quietLifecycle(p, d.cache.get<object>('lease', pool.name), Date.now(), lifecycleClocks(d.timings));
+      return { ...view, adoption: { bindings: apiBindings(d, pool.name, vols), inFlight: [] }, ...(quiet ? { lifecycleQuiet: quiet } : {}) };
     },
 
     /**

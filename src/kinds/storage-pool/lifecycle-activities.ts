@@ -11,6 +11,7 @@ import type { KubeClients } from '../../kube/client.js';
 import type { ObjectRef } from '../../workflows/messages.js';
 import type { ActivityDeps } from '../../activities/deps.js';
 import { GROUP, PLURAL_POOL, VERSION } from '../../api/constants.js';
+import { freshLeaseRecheckMs, lifecycleClocks } from './lifecycle-rules.js';
 
 export interface PoolReconcileResult {
   gone?: boolean;
@@ -31,9 +32,8 @@ const IDLE_MS = 60 * 60_000;
 
 export function poolLifecycleActivities(d: ActivityDeps, kube: KubeClients) {
   const t = () => ({
-    lost: d.timings.heartbeatLostMs ?? 3 * 60_000,
+    ...lifecycleClocks(d.timings),
     offline: d.timings.heartbeatOfflineMs ?? 24 * 60 * 60_000,
-    heartbeatRecheck: d.timings.heartbeatRecheckMs ?? 30 * 60_000,
     recheck: d.timings.poolRecheckMs ?? 60_000,
     orphan: d.timings.orphanPoolAgeMs ?? 10 * 60_000,
   });
@@ -137,7 +137,7 @@ export function poolLifecycleActivities(d: ActivityDeps, kube: KubeClients) {
         // renewed after a lapse, so the pool's own timer is only a slow net (v0.10.0: it used to fire at every
         // possible lapse, every 3 min per pool even while the agent renewed: 1,000 pools made 5.5 reconciles/s).
         // A lost one: the next moment the rule changes the status (offline), a renewal waking it before that.
-        nextCheckInMs = !lost ? Math.max(renew + T.lost - now + 1000, T.heartbeatRecheck) : !offline ? renew + T.offline - now + 1000 : IDLE_MS;
+        nextCheckInMs = !lost ? freshLeaseRecheckMs(renew, now, T) : !offline ? renew + T.offline - now + 1000 : IDLE_MS;
         // Going offline after a lapse is a deadline no event marks: only the pool's own timer meets it.
         if (lost && !offline) watched = false;
       }

@@ -14,6 +14,7 @@ import type { storagePoolActivities } from './index.js';
 import { boundBytes, heldLedgerReservations, type ApiBinding, ledgerFreeBytes, release, repairDrift, reserve, type DriftReport, type LedgerState, type ReserveResult } from '../../scheduler/ledger.js';
 import { runDeletionHooks, runReconcileChain } from '../../workflows/plugin-chain.js';
 import {
+  POOL_REVISION,
   reserveReplySignal,
   volumeEventSignal,
   volumeWorkflowId,
@@ -61,6 +62,13 @@ export interface PoolFlags {
    * server's bindings, read in its first `poolLoad` so that none can be missed (`adopt`); requests wait for it.
    */
   park?: boolean;
+  /**
+   * Revision 14 (v0.14.0): when the park timer fires but the pool is no longer idle long enough (a request decided
+   * in its handler moved the deadline without waking the loop), the loop waits again. Before, it fell through to a
+   * drift check: a needless read of the API server (seen as a non-consistent read between parks in the long-lived
+   * park test on a busy machine).
+   */
+  earlyParkTimerWaits?: boolean;
 }
 
 /** How a run ended: continued as new (with the next run's input), parked while idle, or closed with its pool. */
@@ -216,7 +224,7 @@ export class PoolManager {
         this.dirty = true;
       } else if (!woke && parkDue()) {
         if (await this.tryPark()) return { parked: { parked: true, resourceVersion: this.view?.resourceVersion ?? '', nodeResourceVersion: this.view?.nodeResourceVersion ?? '' } };
-      } else if (!woke) {
+      } else if (!woke && !(this.flags.earlyParkTimerWaits && timeout !== t.driftCheckMs)) {
         await this.checkDrift();
         this.describe();
       }
@@ -311,7 +319,14 @@ export class PoolManager {
     if (this.flags.admissionInHandler) {
       if (this.dirty) return true; // changed again while loading: act on the newest view only
       if (this.queue.length) this.admit();
-      if (adoptNow && !this.poolEventSeen && this.canPark()) this.lifecycleDeferred = true;
+      if (adoptNow && !this.poolEventSeen && this.canPark() && view.lifecycleQuiet) {
+        // v0.14.0: woken by requests alone, and the load says a pass would change nothing and leave the lifecycle to
+        // the watcher: no pass at all (it would repeat the parked run's last one). Chosen by the recorded load
+        // result, so a history whose load lacks it (older workers) replays the deferred pass below.
+        this.lifecycleDeferred = false;
+        this.lifecycleWatched = true;
+        this.lifecycleAt = Date.now() + view.lifecycleQuiet.nextCheckInMs;
+      } else if (adoptNow && !this.poolEventSeen && this.canPark()) this.lifecycleDeferred = true;
       else {
         this.lifecycleDeferred = false;
         this.startReconcile(view);
@@ -384,7 +399,8 @@ export class PoolManager {
   private async drain(): Promise<PoolWorkflowInput> {
     if (this.flags.drainOnContinueAsNew) this.draining = true;
     await this.settle();
-    return { ref: this.ref, timings: this.timings, ledger: this.ledger, pending: this.queue };
+    // The next run is started by this code: it follows the current revision (no patch markers).
+    return { ref: this.ref, timings: this.timings, ledger: this.ledger, pending: this.queue, rev: POOL_REVISION };
   }
 
   private describe(): void {

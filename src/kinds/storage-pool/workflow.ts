@@ -25,11 +25,23 @@ export const POOL_PATCHES = {
 } as const;
 
 export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolParked | void> {
-  const admissionInHandler = patched(POOL_PATCHES.admissionInHandler);
-  const v040 = patched(POOL_PATCHES.v040);
-  const v060 = patched(POOL_PATCHES.v060);
-  const v0120 = patched(POOL_PATCHES.v0120);
-  const pool = new PoolManager(input, { admissionInHandler, drainOnContinueAsNew: v040, releaseDropsQueued: v040, minLocalForReservations: v040, repliesByActivity: v060, park: v0120 });
+  // A run started for revision 14 or later has every patch below in force and records no marker for them (the
+  // input is in the history, so replay takes the same branch); older runs ask `patched()`, in the same order.
+  const current = (input.rev ?? 0) >= 14; // revision 14 folded in the patches up to v0.12.0
+  const admissionInHandler = current || patched(POOL_PATCHES.admissionInHandler);
+  const v040 = current || patched(POOL_PATCHES.v040);
+  const v060 = current || patched(POOL_PATCHES.v060);
+  const v0120 = current || patched(POOL_PATCHES.v0120);
+  const pool = new PoolManager(input, {
+    admissionInHandler,
+    drainOnContinueAsNew: v040,
+    releaseDropsQueued: v040,
+    minLocalForReservations: v040,
+    repliesByActivity: v060,
+    park: v0120,
+    // Revision 14 (v0.14.0): a park timer that fires after a request moved the idle deadline waits again.
+    earlyParkTimerWaits: current,
+  });
   setHandler(poolEventSignal, (e) => pool.onPoolEvent(e));
   setHandler(reserveRequestSignal, (m) => pool.onReserveRequest(m));
   // v0.8.0: the placer's batch (a new handler, no new command: histories without it replay unchanged).
