@@ -9,6 +9,7 @@ import type { AntstorVolume } from '../../src/api/types.js';
 import { boundVolumesConsistent, parkedLedgerView, poolActivities } from '../../src/kinds/storage-pool/activities.js';
 import type { StoragePool } from '../../src/api/types.js';
 import { defaultSchedulerConfig } from '../../src/scheduler/config.js';
+import { DEFAULT_TIMINGS } from '../../src/workflows/messages.js';
 import { ObjectIndex } from '../../src/kube/object-index.js';
 
 const GiB = 2 ** 30;
@@ -74,13 +75,36 @@ describe('unit: poolListBindings', () => {
       const pool = { metadata: { name: 'p1', namespace: 'ns', uid: 'pu' }, spec: { nodeInfo: { id: 'p1' }, kernelLvm: { bytes: 10 * GiB } }, status: { status: 'ready', capacity: { storage: String(10 * GiB) } } } as unknown as StoragePool;
       const calls: string[] = [];
       const live = withLive([labelled(vol('just-bound', 'p1'), 'p1')], calls) as unknown as Record<string, unknown>;
-      const a = poolActivities({ ...live, kube: { ...(live['kube'] as object), getPool: async () => pool }, config: { scheduler: defaultSchedulerConfig() } } as unknown as ActivityDeps);
+      const a = poolActivities({ ...live, kube: { ...(live['kube'] as object), getPool: async () => pool }, config: { scheduler: defaultSchedulerConfig() }, timings: DEFAULT_TIMINGS } as unknown as ActivityDeps);
       const plain = await a.poolLoad({ pool: { namespace: 'ns', name: 'p1' } });
       assert.equal(plain.adoption, undefined);
       assert.equal(calls.length, 0);
       const first = await a.poolLoad({ pool: { namespace: 'ns', name: 'p1' }, adopt: true });
       assert.deepEqual(first.adoption!.bindings.map((b) => b.uid).sort(), ['u-bound-here', 'u-just-bound']);
       assert.equal(first.info.capacityBytes, 10 * GiB);
+      // Not labelled, no finalizer, no Lease: a reconcile pass has work to do.
+      assert.equal(first.lifecycleQuiet, undefined);
+    });
+
+    it('v0.14.0: with `adopt`, poolLoad says when a pass would be idle: the live pool settled and ready, the cached Lease fresh', async () => {
+      const pool = {
+        metadata: { name: 'p1', namespace: 'ns', uid: 'pu', labels: { 'obnvmf/node-sn': 'p1' }, finalizers: ['antstor.alipay.com/in-state'] },
+        spec: { nodeInfo: { id: 'p1' }, kernelLvm: { bytes: 10 * GiB } },
+        status: { status: 'ready', capacity: { storage: String(10 * GiB) } },
+      } as unknown as StoragePool;
+      const leases: Record<string, object> = { p1: { spec: { renewTime: new Date(Date.now() - 5_000).toISOString() } } };
+      const load = (lease: object | undefined, adopt: boolean) =>
+        poolActivities({
+          cache: { ...cache, get: (key: string) => (key === 'lease' ? lease : undefined) },
+          kube: { list: async () => [], getPool: async () => pool },
+          config: { scheduler: defaultSchedulerConfig() },
+          timings: DEFAULT_TIMINGS,
+        } as unknown as ActivityDeps).poolLoad({ pool: { namespace: 'ns', name: 'p1' }, adopt });
+      const quiet = await load(leases['p1'], true);
+      assert.ok(quiet.lifecycleQuiet && quiet.lifecycleQuiet.nextCheckInMs >= DEFAULT_TIMINGS.heartbeatRecheckMs!);
+      assert.equal((await load(leases['p1'], false)).lifecycleQuiet, undefined, 'only a new ledger\'s load judges it');
+      assert.equal((await load(undefined, true)).lifecycleQuiet, undefined, 'no Lease in the cache: the pass runs');
+      assert.equal((await load({ spec: { renewTime: new Date(Date.now() - 10 * 60_000).toISOString() } }, true)).lifecycleQuiet, undefined, 'a lapsed Lease: the pass runs');
     });
 
     it('a parked pool\'s ledger view is its API bindings against its capacity', () => {
