@@ -98,7 +98,8 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   const taskQueue = o.taskQueue ?? TASK_QUEUE_DEFAULT;
   const poolTaskQueue = o.poolTaskQueue === false || process.env['DCT_SHARED_POOL_QUEUE'] === '1' ? undefined : (o.poolTaskQueue ?? poolTaskQueueFor(taskQueue));
   const timings: Timings = { ...DEFAULT_TIMINGS, ...o.timings, ...parkIdleFromEnv(process.env) };
-  const poolTuning = poolWorkerTuningFromEnv(process.env);
+  const poolTuning = workerTuningFromEnv(process.env, 'POOL');
+  const volumeTuning = workerTuningFromEnv(process.env, 'VOLUME');
   const chain = resolveChain(o.config.scheduler); // unknown filter/priority names fail startup here
   const log = o.log.child({ component: 'operator', namespace: o.namespace });
   // First, before any connection: a bad --tlsdir or a taken --port fails startup at once, naming the flag.
@@ -179,6 +180,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
     activities,
     workflowBundle,
     maxCachedWorkflows: o.maxCachedWorkflows ?? envPositive('MAX_CACHED_WORKFLOWS') ?? 2000,
+    ...volumeTuning,
     shutdownGraceTime: '10s',
   });
   // Pool workflows (the ledgers every placement waits on) on their own queue, slots and pollers; pools started
@@ -289,23 +291,24 @@ export function parkIdleFromEnv(env: NodeJS.ProcessEnv): Partial<Timings> {
   return { poolParkIdleMs: n };
 }
 
-/** The pools' worker's workflow-task options that its environment variables can set. */
-type PoolWorkerTuning = Pick<WorkerOptions, 'maxConcurrentWorkflowTaskExecutions' | 'workflowTaskPollerBehavior' | 'nonStickyToStickyPollRatio'>;
+/** A worker's workflow-task options that its environment variables can set. */
+type WorkerTuning = Pick<WorkerOptions, 'maxConcurrentWorkflowTaskExecutions' | 'workflowTaskPollerBehavior' | 'nonStickyToStickyPollRatio'>;
 
 /** The pools' worker's workflow-task settings when parking is on, unless POOL_WORKFLOW_TASK_* say otherwise. */
-export const POOL_WORKER_DEFAULTS: PoolWorkerTuning = {
+export const POOL_WORKER_DEFAULTS: WorkerTuning = {
   maxConcurrentWorkflowTaskExecutions: 200,
   workflowTaskPollerBehavior: { type: 'autoscaling' },
 };
 
 /**
- * The pools' worker's workflow-task settings. Every placement waits on a pool's task, and a burst into parked pools
- * starts a run per pool at once, each first task on the normal (non-sticky) queue.
- * POOL_WORKFLOW_TASK_SLOTS: tasks at once; POOL_WORKFLOW_TASK_POLLERS: a number (a fixed maximum) or `auto` (scaled
- * by the server's backlog hints); POOL_NONSTICKY_POLL_RATIO: the share of fixed pollers on the normal queue.
+ * A worker's workflow-task settings from `<PREFIX>_WORKFLOW_TASK_SLOTS` (tasks at once), `<PREFIX>_WORKFLOW_TASK_POLLERS`
+ * (a number: a fixed maximum; `auto`: scaled by the server's backlog hints) and `<PREFIX>_NONSTICKY_POLL_RATIO` (the
+ * share of fixed pollers on the normal queue). POOL_*: the pools' worker — every placement waits on a pool's task,
+ * and a burst into parked pools starts a run per pool at once. VOLUME_*: the volumes' worker, where each placed
+ * volume's run is one task on the normal (non-sticky) queue.
  */
-export function poolWorkerTuningFromEnv(env: NodeJS.ProcessEnv): PoolWorkerTuning {
-  const out: PoolWorkerTuning = {};
+export function workerTuningFromEnv(env: NodeJS.ProcessEnv, prefix: 'POOL' | 'VOLUME'): WorkerTuning {
+  const out: WorkerTuning = {};
   const whole = (name: string, min: number): number | undefined => {
     const raw = env[name];
     if (raw === undefined || raw === '') return undefined;
@@ -313,18 +316,19 @@ export function poolWorkerTuningFromEnv(env: NodeJS.ProcessEnv): PoolWorkerTunin
     if (!Number.isInteger(n) || n < min) throw new Error(`${name}=${JSON.stringify(raw)}: expected a whole number, at least ${min}`);
     return n;
   };
-  const slots = whole('POOL_WORKFLOW_TASK_SLOTS', 2);
+  const slots = whole(`${prefix}_WORKFLOW_TASK_SLOTS`, 2);
   if (slots !== undefined) out.maxConcurrentWorkflowTaskExecutions = slots;
-  const pollers = env['POOL_WORKFLOW_TASK_POLLERS'];
+  const pollers = env[`${prefix}_WORKFLOW_TASK_POLLERS`];
   if (pollers === 'auto') out.workflowTaskPollerBehavior = { type: 'autoscaling' };
   else if (pollers !== undefined && pollers !== '') {
-    const n = whole('POOL_WORKFLOW_TASK_POLLERS', 2)!;
+    const n = whole(`${prefix}_WORKFLOW_TASK_POLLERS`, 2)!;
     out.workflowTaskPollerBehavior = { type: 'simple-maximum', maximum: n };
   }
-  const ratioRaw = env['POOL_NONSTICKY_POLL_RATIO'];
+  const ratioName = `${prefix}_NONSTICKY_POLL_RATIO`;
+  const ratioRaw = env[ratioName];
   if (ratioRaw !== undefined && ratioRaw !== '') {
     const r = Number(ratioRaw);
-    if (!(r > 0 && r <= 1)) throw new Error(`POOL_NONSTICKY_POLL_RATIO=${JSON.stringify(ratioRaw)}: expected a number above 0, at most 1`);
+    if (!(r > 0 && r <= 1)) throw new Error(`${ratioName}=${JSON.stringify(ratioRaw)}: expected a number above 0, at most 1`);
     out.nonStickyToStickyPollRatio = r;
   }
   return out;

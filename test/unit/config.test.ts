@@ -75,9 +75,10 @@ describe('unit: POOL_PARK_IDLE_MS', () => {
   });
 });
 
-describe('unit: the pools worker’s workflow-task settings (POOL_WORKFLOW_TASK_*)', () => {
+describe('unit: the workers’ workflow-task settings (POOL_WORKFLOW_TASK_*, VOLUME_WORKFLOW_TASK_*)', () => {
   it('maps slots, pollers (a number or auto) and the non-sticky share onto the worker’s options; unset keeps the SDK’s', async () => {
-    const { poolWorkerTuningFromEnv } = await import('../../src/operator.js');
+    const { workerTuningFromEnv } = await import('../../src/operator.js');
+    const poolWorkerTuningFromEnv = (env: NodeJS.ProcessEnv) => workerTuningFromEnv(env, 'POOL');
     assert.deepEqual(poolWorkerTuningFromEnv({}), {});
     assert.deepEqual(poolWorkerTuningFromEnv({ POOL_WORKFLOW_TASK_SLOTS: '200', POOL_WORKFLOW_TASK_POLLERS: '40', POOL_NONSTICKY_POLL_RATIO: '0.5' }), {
       maxConcurrentWorkflowTaskExecutions: 200,
@@ -87,8 +88,17 @@ describe('unit: the pools worker’s workflow-task settings (POOL_WORKFLOW_TASK_
     assert.deepEqual(poolWorkerTuningFromEnv({ POOL_WORKFLOW_TASK_POLLERS: 'auto' }), { workflowTaskPollerBehavior: { type: 'autoscaling' } });
   });
 
+  it('the volumes’ worker reads the same settings under VOLUME_*, independently of the pools’', async () => {
+    const { workerTuningFromEnv } = await import('../../src/operator.js');
+    const env = { VOLUME_WORKFLOW_TASK_POLLERS: 'auto', VOLUME_WORKFLOW_TASK_SLOTS: '80', POOL_WORKFLOW_TASK_POLLERS: '12' };
+    assert.deepEqual(workerTuningFromEnv(env, 'VOLUME'), { maxConcurrentWorkflowTaskExecutions: 80, workflowTaskPollerBehavior: { type: 'autoscaling' } });
+    assert.deepEqual(workerTuningFromEnv(env, 'POOL'), { workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 12 } });
+    assert.throws(() => workerTuningFromEnv({ VOLUME_NONSTICKY_POLL_RATIO: '1.5' }, 'VOLUME'), /VOLUME_NONSTICKY_POLL_RATIO="1\.5": expected a number above 0, at most 1/);
+  });
+
   it('refuses bad values, naming the variable and the value', async () => {
-    const { poolWorkerTuningFromEnv } = await import('../../src/operator.js');
+    const { workerTuningFromEnv } = await import('../../src/operator.js');
+    const poolWorkerTuningFromEnv = (env: NodeJS.ProcessEnv) => workerTuningFromEnv(env, 'POOL');
     for (const [name, bad, why] of [
       ['POOL_WORKFLOW_TASK_SLOTS', '1', 'at least 2'],
       ['POOL_WORKFLOW_TASK_SLOTS', 'many', 'at least 2'],
