@@ -197,6 +197,8 @@ export interface PoolWorkflowInput {
    * Runs started without it (older controllers, older histories) take the `patched()` path as before.
    */
   rev?: number;
+  /** Revision 14: workflow time of the last drift check, so that its clock survives continue-as-new. */
+  driftCheckedAt?: number;
 }
 
 /** The pool workflow's current code revision (see PoolWorkflowInput.rev). */

@@ -501,6 +501,40 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
     });
   });
 
+  it('pool (revision 14): requests that keep coming within the park delay neither park the pool nor starve its drift check', async () => {
+    const tq = newQueue();
+    const fake = new FakeCluster(() => client, tq);
+    const name = 'p-busy';
+    fake.capacity.set(name, 100 * GiB);
+    fake.parkable.add(name);
+    fake.quiet.add(name);
+    const replyTo = await startCollector(tq);
+    const pool = { namespace: 'ns', name };
+    // The park timer (1 s) fires before the drift timer (1.5 s) at every wait, and each request (decided in its
+    // handler, without waking the loop) moves the idle deadline, so the park timer always fires early.
+    const start: PoolWorkflowInput = { ref: pool, timings: { ...timings, poolParkIdleMs: 1000, driftCheckMs: 1500 }, rev: POOL_REVISION };
+    const N = 16;
+    await withWorker(fake, tq, async () => {
+      for (let i = 0; i < N; i++) {
+        if (i) await sleep(400);
+        await client.workflow.signalWithStart('poolWorkflow', {
+          workflowId: poolWorkflowId(pool),
+          taskQueue: tq,
+          args: [start],
+          signal: reserveRequestSignal,
+          signalArgs: [{ requestId: `b${i}`, replyTo, req: request(`vb${i}`) }],
+        });
+      }
+      const { accepted } = await answeredOnce(replyTo, N, 30_000);
+      assert.equal(accepted.size, N);
+      const runs = await runsOf(poolWorkflowId(pool));
+      assert.ok(!runs.includes('COMPLETED'), `never parked while requests kept coming: ${runs.join(',')}`);
+      // ~6 s of traffic: the drift check (a plain read, not the park's consistent one) still ran about every 1.5 s.
+      const drift = fake.calls.filter((c) => c.name === 'poolListBindings' && !(c.arg as { consistent: boolean }).consistent).length;
+      assert.ok(drift >= 2, `drift checks during the stream: ${drift} (runs: ${runs.join(", ")})`);
+    });
+  });
+
   it('placer: batches waiting at the first activation, continue-as-new with requests in flight: every volume bound once or handed off, no pool over capacity', async () => {
     const tq = newQueue();
     const fake = new FakeCluster(() => client, tq);

@@ -64,9 +64,11 @@ export interface PoolFlags {
   park?: boolean;
   /**
    * Revision 14 (v0.14.0): when the park timer fires but the pool is no longer idle long enough (a request decided
-   * in its handler moved the deadline without waking the loop), the loop waits again. Before, it fell through to a
+   * in its handler moved the deadline without waking the loop), the loop waits again unless a drift check is due by
+   * its own clock (driftCheckedAt, carried across continue-as-new). Before, every such early timer fell through to a
    * drift check: a needless read of the API server (seen as a non-consistent read between parks in the long-lived
-   * park test on a busy machine).
+   * park test on a busy machine), which was also, by accident, the only drift check of a pool whose requests kept
+   * coming within the park delay.
    */
   earlyParkTimerWaits?: boolean;
 }
@@ -99,6 +101,8 @@ export class PoolManager {
   private nudge = false;
   /** A controller (re)started: compare the ledger with the API server at the next load (see ObjectEvent.resync). */
   private driftDue = false;
+  /** Workflow time of the last comparison of the ledger with the API server (a drift check or the adoption read). */
+  private driftCheckedAt = 0;
   /** Workflow time of the last message or pass: the pool parks once idle for timings.poolParkIdleMs after it. */
   private activeAt = 0;
   /** The last lifecycle pass said nothing is due that the watcher would not wake the pool for. */
@@ -128,6 +132,7 @@ export class PoolManager {
     this.queue = [...(input.pending ?? [])];
     this.adopted = input.ledger !== undefined;
     this.activeAt = Date.now();
+    this.driftCheckedAt = input.driftCheckedAt ?? Date.now();
   }
 
   // ---- message handlers: synchronous, no await between a check and its record ----
@@ -224,7 +229,10 @@ export class PoolManager {
         this.dirty = true;
       } else if (!woke && parkDue()) {
         if (await this.tryPark()) return { parked: { parked: true, resourceVersion: this.view?.resourceVersion ?? '', nodeResourceVersion: this.view?.nodeResourceVersion ?? '' } };
-      } else if (!woke && !(this.flags.earlyParkTimerWaits && timeout !== t.driftCheckMs)) {
+      } else if (!woke && !(this.flags.earlyParkTimerWaits && timeout !== t.driftCheckMs && Date.now() - this.driftCheckedAt < t.driftCheckMs)) {
+        // The drift timer fired, or (revision 14) the park timer fired early and the last check is older than the
+        // drift interval: a pool whose requests keep coming within the park delay restarts both timers at every
+        // wait, so the early park timer is when its drift check falls due.
         await this.checkDrift();
         this.describe();
       }
@@ -304,7 +312,10 @@ export class PoolManager {
       if (view.info.exists && !this.adopted) {
         this.adopted = true;
         this.driftDue = false;
-        if (view.adoption) await this.repair(view.adoption, true);
+        if (view.adoption) {
+          this.driftCheckedAt = Date.now();
+          await this.repair(view.adoption, true);
+        }
         else await this.checkDrift();
       } else if (view.info.exists && this.driftDue) {
         this.driftDue = false;
@@ -400,7 +411,7 @@ export class PoolManager {
     if (this.flags.drainOnContinueAsNew) this.draining = true;
     await this.settle();
     // The next run is started by this code: it follows the current revision (no patch markers).
-    return { ref: this.ref, timings: this.timings, ledger: this.ledger, pending: this.queue, rev: POOL_REVISION };
+    return { ref: this.ref, timings: this.timings, ledger: this.ledger, pending: this.queue, rev: POOL_REVISION, driftCheckedAt: this.driftCheckedAt };
   }
 
   private describe(): void {
@@ -414,6 +425,7 @@ export class PoolManager {
   }
 
   private async checkDrift(): Promise<void> {
+    this.driftCheckedAt = Date.now();
     // Only the ledger's own uids matter for "bound nowhere yet" (an input change only: same command, replays).
     const api = await acts.poolListBindings({ pool: this.ref, held: Object.keys(this.ledger.bindings) });
     await this.repair(api);
