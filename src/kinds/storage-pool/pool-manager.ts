@@ -315,8 +315,7 @@ export class PoolManager {
         if (view.adoption) {
           this.driftCheckedAt = Date.now();
           await this.repair(view.adoption, true);
-        }
-        else await this.checkDrift();
+        } else await this.checkDrift();
       } else if (view.info.exists && this.driftDue) {
         this.driftDue = false;
         await this.checkDrift();
