@@ -329,14 +329,16 @@ export class PoolManager {
     if (this.flags.admissionInHandler) {
       if (this.dirty) return true; // changed again while loading: act on the newest view only
       if (this.queue.length) this.admit();
-      if (adoptNow && !this.poolEventSeen && this.canPark() && view.lifecycleQuiet) {
+      // Woken by requests alone (a parked pool asked for room): nothing about the pool changed since it parked.
+      const requestWake = adoptNow && !this.poolEventSeen && this.canPark();
+      if (requestWake && view.lifecycleQuiet) {
         // v0.14.0: woken by requests alone, and the load says a pass would change nothing and leave the lifecycle to
         // the watcher: no pass at all (it would repeat the parked run's last one). Chosen by the recorded load
         // result, so a history whose load lacks it (older workers) replays the deferred pass below.
         this.lifecycleDeferred = false;
         this.lifecycleWatched = true;
         this.lifecycleAt = Date.now() + view.lifecycleQuiet.nextCheckInMs;
-      } else if (adoptNow && !this.poolEventSeen && this.canPark()) this.lifecycleDeferred = true;
+      } else if (requestWake) this.lifecycleDeferred = true;
       else {
         this.lifecycleDeferred = false;
         this.startReconcile(view);
