@@ -16,7 +16,7 @@
  *   6. BENCH_PARKED=1: a burst into 1,000 parked pools (every pool woken at once), beside the same with parking off.
  *
  * BENCH_POOLS, BENCH_VOLUMES, BENCH_CONCURRENCY scale it (a quick run: BENCH_POOLS=20 BENCH_VOLUMES=200).
- * Results go to bench/results/latest.json as well.
+ * Results go to bench/results/latest.json as well (BENCH_OUT=<file>.json: elsewhere in bench/results, for A/B runs).
  */
 import { bundleWorkflows } from '../src/workflow-bundle.js';
 import { performance } from 'node:perf_hooks';
@@ -147,7 +147,9 @@ async function e2eBench() {
     // the same restart measured at W1's size alongside, to show how each figure grows from 1k to 10k volumes.
     if (process.env['BENCH_W2']) {
       const k = Number(process.env['BENCH_W2_FACTOR'] ?? 10);
-      for (const [name, p, n] of [['W2_1k', pools, volumes], ['W2', pools * k, volumes * k]] as const) {
+      // BENCH_W2_ONLY=1: the 10x run alone (an A/B of one setting at W2's size, without the W1-size run beside it).
+      const sizes = [['W2_1k', pools, volumes], ['W2', pools * k, volumes * k]] as const;
+      for (const [name, p, n] of process.env['BENCH_W2_ONLY'] === '1' ? sizes.slice(1) : sizes) {
         // Parking is off by default (deployed as shipped). BENCH_POOL_PARK_IDLE_MS=<ms> runs the whole workload with
         // it on (a run keeps the park delay it was started with, so a restarted controller alone could not turn it
         // on for pools already running) and, once the restarted controller caught up, waits until every pool has
@@ -244,14 +246,16 @@ async function e2eBench() {
     mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
     // A run without the dev-server W1 (BENCH_DEV=0) does not replace the full run's file.
     const partial = process.env['BENCH_TEMPORAL_SERVER'] === '0';
+    // BENCH_OUT=<name>.json: an A/B run's file, beside (not over) the committed ones.
     const file =
-      process.env['BENCH_DEV'] !== '0'
+      process.env['BENCH_OUT'] ||
+      (process.env['BENCH_DEV'] !== '0'
         ? 'latest.json'
         : partial && process.env['BENCH_W2']
           ? 'latest-w2.json'
           : partial && process.env['BENCH_PARKED']
             ? 'latest-parked.json'
-            : 'latest-temporal-server.json';
+            : 'latest-temporal-server.json');
     writeFileSync(join(REPO_ROOT, 'bench', 'results', file), JSON.stringify(results, null, 2) + '\n');
   } finally {
     await teardownEnv();

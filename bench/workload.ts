@@ -229,9 +229,8 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
     [...prof, join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'operator', '--kubeconfig', env.kube.kubeconfigPath, '--temporal-address', env.temporal.address,
       '--namespace', c.ns, '--task-queue', `tq-${c.ns}`, '--probeAddr', `127.0.0.1:${probe}`, '--metricsAddr', `127.0.0.1:${metrics}`, '--sdkMetricsAddr', `127.0.0.1:${sdkMetrics}`,
       ...(process.env['BENCH_WORKFLOW_BUNDLE'] ? ['--workflow-bundle', process.env['BENCH_WORKFLOW_BUNDLE']] : []), ...extraArgs],
-    // Node's flags as deployed (deploy/deployment.yaml's NODE_OPTIONS: the heap's ceiling, which also bounds how
-    // far V8 grows it past the live set); BENCH_CONTROLLER_NODE_OPTIONS overrides them ('' for none).
-    { env: { ...process.env, LOG_LEVEL: 'warn', NODE_OPTIONS: process.env['BENCH_CONTROLLER_NODE_OPTIONS'] ?? deployedNodeOptions(), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Memory settings as deployed (deploy/deployment.yaml: NODE_OPTIONS and MALLOC_ARENA_MAX; see deployedMemoryEnv).
+    { env: { ...withoutArenas(process.env), LOG_LEVEL: 'warn', ...deployedMemoryEnv(), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   p.stdout!.pipe(log);
   p.stderr!.pipe(log);
@@ -249,13 +248,36 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
   }
 }
 
-/** NODE_OPTIONS of the operator container in deploy/deployment.yaml ('' when it sets none). */
-export function deployedNodeOptions(): string {
+/** The benchmark's own MALLOC_ARENA_MAX does not reach the controller: deployedMemoryEnv decides it. */
+function withoutArenas(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { MALLOC_ARENA_MAX: _, ...rest } = env;
+  return rest;
+}
+
+/** An environment variable of the operator container in deploy/deployment.yaml ('' when it sets none). */
+export function deployedEnv(name: string): string {
   const dep = parse(readFileSync(join(REPO_ROOT, 'deploy', 'deployment.yaml'), 'utf8')) as {
     spec: { template: { spec: { containers: { name: string; env?: { name: string; value?: string }[] }[] } } };
   };
   const c = dep.spec.template.spec.containers.find((x) => x.name === 'operator');
-  return c?.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+  return c?.env?.find((e) => e.name === name)?.value ?? '';
+}
+
+/** NODE_OPTIONS of the operator container in deploy/deployment.yaml ('' when it sets none). */
+export function deployedNodeOptions(): string {
+  return deployedEnv('NODE_OPTIONS');
+}
+
+/**
+ * The memory settings the controller is deployed with, as the benchmark runs it: NODE_OPTIONS (the heap's
+ * ceiling, which also bounds how far V8 grows it past the live set; BENCH_CONTROLLER_NODE_OPTIONS overrides it, ''
+ * for none) and MALLOC_ARENA_MAX (glibc's malloc arenas; BENCH_CONTROLLER_MALLOC_ARENA_MAX overrides it, '' for
+ * glibc's default).
+ */
+export function deployedMemoryEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const nodeOptions = env['BENCH_CONTROLLER_NODE_OPTIONS'] ?? deployedNodeOptions();
+  const arenas = env['BENCH_CONTROLLER_MALLOC_ARENA_MAX'] ?? deployedEnv('MALLOC_ARENA_MAX');
+  return { NODE_OPTIONS: nodeOptions, ...(arenas ? { MALLOC_ARENA_MAX: arenas } : {}) };
 }
 
 /** Signals the controller to write a heap snapshot and waits until the file stops growing. */

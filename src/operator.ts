@@ -3,7 +3,7 @@
  * cluster cache of the namespace, and the watcher that feeds workflows. Any number of replicas may run.
  */
 import { createServer, type Server } from 'node:http';
-import { Client } from '@temporalio/client';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import { pluginActivities, pluginNames } from './activities/plugins.js';
@@ -24,7 +24,8 @@ import { describeTarget, type MysqlTarget } from './plugins/metasync/dsn.js';
 import { MetaWriter, type PlacementRow } from './plugins/metasync/writer.js';
 import { metaSyncPluginFactory, signalMetaSync } from './plugins/builtin/metasync-plugin.js';
 import { redactText } from './logger.js';
-import { DEFAULT_TIMINGS, poolTaskQueueFor, TASK_QUEUE_DEFAULT, metasyncPlacementSignal, poolWorkflowId, type Timings } from './workflows/messages.js';
+import { DEFAULT_TIMINGS, poolTaskQueueFor, TASK_QUEUE_DEFAULT, metasyncPlacementSignal, poolWorkflowId, reserveRepliesSignal, type ReserveReplyMsg, type Timings } from './workflows/messages.js';
+import { SignalCoalescer } from './activities/signal-coalescer.js';
 import { readPoolLedger } from './kinds/storage-pool/ledger-read.js';
 import { parkedLedgerView } from './kinds/storage-pool/activities.js';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -100,6 +101,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   const timings: Timings = { ...DEFAULT_TIMINGS, ...o.timings, ...parkIdleFromEnv(process.env) };
   const poolTuning = workerTuningFromEnv(process.env, 'POOL');
   const volumeTuning = workerTuningFromEnv(process.env, 'VOLUME');
+  const replyHandOffMs = replyHandOffFromEnv(process.env);
   const chain = resolveChain(o.config.scheduler); // unknown filter/priority names fail startup here
   const log = o.log.child({ component: 'operator', namespace: o.namespace });
   // First, before any connection: a bad --tlsdir or a taken --port fails startup at once, naming the flag.
@@ -157,6 +159,8 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
     chain,
     assumed: new AssumedPlacements(),
     ownWrites: new OwnWrites(),
+    // PLACER_REPLY_COALESCE=0: one signal per pool task, as before v0.15.0 (for an A/B).
+    ...(process.env['PLACER_REPLY_COALESCE'] !== '0' ? { placerReplies: placerReplyCoalescer(client, replyHandOffMs, log) } : {}),
     timings,
     log,
     pluginNames: { StoragePool: pluginNames(plugins, 'StoragePool'), AntstorVolume: pluginNames(plugins, 'AntstorVolume') },
@@ -193,10 +197,10 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
         activities,
         workflowBundle,
         maxCachedWorkflows: envPositive('MAX_CACHED_POOL_WORKFLOWS') ?? 1000,
-        // v0.13.0, with parking on: a pool's task stays open while its reply local activity signals the placer,
-        // which takes seconds once the server is busy; 40 slots and 2 normal-queue pollers (the SDK's defaults) then
-        // left 1,000 waking pools' first tasks queued for minutes (README, Performance → v0.13.0). Without parking
-        // the SDK's defaults stay: W1 ran 22.3/s with them and 19.5/s with these in the same hour (within noise).
+        // With parking on, pollers scaled by the server's backlog hints: every woken pool's first task waits on the
+        // normal queue, which the SDK's fixed pollers poll with 2 of 10, and 1,000 waking pools' first tasks queued
+        // for minutes (README, Performance → v0.13.0). Without parking the SDK's defaults stay: W1 ran 22.3/s with
+        // them and 19.5/s with these in the same hour (within noise).
         ...(timings.poolParkIdleMs ? POOL_WORKER_DEFAULTS : {}),
         ...poolTuning,
         shutdownGraceTime: '10s',
@@ -269,6 +273,8 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
       uninstallGauges();
       for (const w of [worker, poolWorker]) if (w?.getState() === 'RUNNING') w.shutdown();
       await workerRun.catch(() => undefined);
+      // Answers the reply coalescer took over still go out (bounded; what does not is left to the placer's silence rule).
+      if (deps.placerReplies && !(await deps.placerReplies.flush(5_000))) log.warn('pool answers to the placer still undelivered at stop; the placer hands those volumes to their own workflows');
       await cache.stop();
       await native.close().catch(() => undefined);
       await db?.end().catch(() => undefined);
@@ -278,7 +284,6 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   return { client, cache, watcher, worker, ...(poolWorker ? { poolWorker, poolTaskQueue } : {}), taskQueue, timings, probeServer, ...(metrics ? { metricsUrl: metrics.url } : {}), ...(webhook ? { webhookUrl: webhook.url } : {}), stop };
 }
 
-/** A tuning knob from the environment: a positive number, or undefined (unset, empty or not positive). */
 /**
  * POOL_PARK_IDLE_MS: how long a pool's workflow stays idle before it parks (0: never). A value that is not a
  * non-negative number of milliseconds is refused at start, naming the variable.
@@ -296,7 +301,11 @@ type WorkerTuning = Pick<WorkerOptions, 'maxConcurrentWorkflowTaskExecutions' | 
 
 /** The pools' worker's workflow-task settings when parking is on, unless POOL_WORKFLOW_TASK_* say otherwise. */
 export const POOL_WORKER_DEFAULTS: WorkerTuning = {
-  maxConcurrentWorkflowTaskExecutions: 200,
+  // v0.15.0: 40 (the SDK's default) instead of v0.13.0's 200. A task taken into a slot waits for the pools' one
+  // workflow thread; at W2's size 150 tasks sat in slots, ran 1.9 s each and timed out on the server (10 s), and
+  // placement collapsed. With the reply handed to the coalescer after 250 ms, a slot is no longer held by a slow
+  // signal, which is what the 200 slots were for (README, Performance -> v0.15.0).
+  maxConcurrentWorkflowTaskExecutions: 40,
   workflowTaskPollerBehavior: { type: 'autoscaling' },
 };
 
@@ -334,6 +343,37 @@ export function workerTuningFromEnv(env: NodeJS.ProcessEnv, prefix: 'POOL' | 'VO
   return out;
 }
 
+/**
+ * PLACER_REPLY_HANDOFF_MS (default PLACER_REPLY_HANDOFF_MS_DEFAULT; 0: never): how long a pool's reply activity
+ * waits for its signal to the placer before the coalescer takes the answers over, so that a slow server does not
+ * hold the pool's workflow task (activities/signal-coalescer.ts). A bad value stops the start, naming the variable.
+ */
+export function replyHandOffFromEnv(env: NodeJS.ProcessEnv): number {
+  const raw = env['PLACER_REPLY_HANDOFF_MS'];
+  if (raw === undefined || raw === '') return PLACER_REPLY_HANDOFF_MS_DEFAULT;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 0) throw new Error(`PLACER_REPLY_HANDOFF_MS=${JSON.stringify(raw)}: expected a whole number of milliseconds, 0 to always wait for the signal`);
+  return ms;
+}
+
+/** The pools' answers to the placer, coalesced: one signal in flight per placer. */
+function placerReplyCoalescer(client: Client, handOffMs: number, log: Logger): SignalCoalescer<ReserveReplyMsg> {
+  return new SignalCoalescer<ReserveReplyMsg>((id, replies) => client.workflow.getHandle(id).signal(reserveRepliesSignal, { replies }), {
+    ...(handOffMs > 0 ? { handOffMs } : {}),
+    isGone: (e) => e instanceof WorkflowNotFoundError,
+    onDrop: (workflowId, answers, error) =>
+      log.warn('pool answers to the placer not delivered after retrying for a minute; the placer hands those volumes to their own workflows', {
+        workflowId,
+        answers,
+        error: redactText((error as Error)?.message ?? String(error)),
+      }),
+  });
+}
+
+/** See placerReplyCoalescer. */
+export const PLACER_REPLY_HANDOFF_MS_DEFAULT = 250;
+
+/** A tuning knob from the environment: a positive number, or undefined (unset, empty or not positive). */
 function envPositive(name: string): number | undefined {
   const n = Number(process.env[name]);
   return n > 0 ? n : undefined;

@@ -10,6 +10,8 @@ import type { ResolvedChain } from '../scheduler/chain.js';
 import type { AssumedPlacements } from '../scheduler/assumed.js';
 import type { Timings } from '../workflows/messages.js';
 import type { OwnWrites } from '../watcher/own-writes.js';
+import type { SignalCoalescer } from './signal-coalescer.js';
+import type { ReserveReplyMsg } from '../workflows/messages.js';
 
 export interface ActivityDeps {
   kube: KubeResources;
@@ -36,6 +38,8 @@ export interface ActivityDeps {
   log: Logger;
   /** Set when MetaSync is on: placement rows go to its workflow. */
   metasync?: { cluster: string; placement(row: PlacementRow): Promise<void> };
+  /** v0.15.0: pools' answers to the placer, coalesced into one signal in flight per placer (absent: one signal each). */
+  placerReplies?: SignalCoalescer<ReserveReplyMsg>;
   /** Names of the reconciler plugins per kind, in chain order. */
   pluginNames?: { StoragePool: string[]; AntstorVolume: string[] };
 }

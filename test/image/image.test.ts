@@ -17,7 +17,7 @@ import { freePort } from '../../src/embedded/process.js';
 import { operatorOptionsSpec } from '../../src/cli/operator-command.js';
 import { eventually } from '../harness/eventually.js';
 import { testEnv } from '../harness/env.js';
-import { deployedNodeOptions } from '../../bench/workload.js';
+import { deployedEnv, deployedNodeOptions } from '../../bench/workload.js';
 import { GiB, newTestCluster } from '../harness/cluster.js';
 
 const IMAGE = 'localhost/disk-controller-temporal:dev';
@@ -52,9 +52,10 @@ describe('image: built by buildah, verified, and run against the real servers', 
       assert.match(out, new RegExp(`^ok .*${what.replace(/[-.]/g, '\\$&')}`, 'm'), out);
   });
 
-  it('runs Node with the heap flags deploy/deployment.yaml sets (the ones the benchmark measures)', () => {
+  it('runs Node with the memory settings deploy/deployment.yaml sets (the ones the benchmark measures)', () => {
     const env = (JSON.parse(buildah('inspect', '--type', 'image', IMAGE)) as { OCIv1: { config: { Env?: string[] } } }).OCIv1.config.Env ?? [];
     assert.ok(env.includes(`NODE_OPTIONS=${deployedNodeOptions()}`), env.join(' '));
+    assert.ok(env.includes(`MALLOC_ARENA_MAX=${deployedEnv('MALLOC_ARENA_MAX')}`), env.join(' '));
   });
 
   it('docker-compose.yml’s controller command parses with the CLI’s flags, and its files are in the image', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseRequestTotals, requestsPer } from '../../bench/apiserver-requests.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deployedNodeOptions } from '../../bench/workload.js';
+import { deployedEnv, deployedMemoryEnv, deployedNodeOptions } from '../../bench/workload.js';
 import { REPO_ROOT } from '../../src/embedded/bins.js';
 
 const sample = (patches: number, creates: number) => `# HELP apiserver_request_total [STABLE] Counter of apiserver requests
@@ -36,5 +36,12 @@ describe('bench: the controller runs with the deployed Node flags', () => {
     const flags = deployedNodeOptions();
     assert.match(flags, /--max-old-space-size=\d+/);
     assert.ok(text.includes(`value: ${flags}`), 'the value written in the manifest');
+  });
+
+  it('passes the deployed MALLOC_ARENA_MAX and NODE_OPTIONS, unless BENCH_CONTROLLER_* override them ("" for none)', () => {
+    assert.match(deployedEnv('MALLOC_ARENA_MAX'), /^\d+$/);
+    assert.deepEqual(deployedMemoryEnv({}), { NODE_OPTIONS: deployedNodeOptions(), MALLOC_ARENA_MAX: deployedEnv('MALLOC_ARENA_MAX') });
+    assert.deepEqual(deployedMemoryEnv({ BENCH_CONTROLLER_MALLOC_ARENA_MAX: '', BENCH_CONTROLLER_NODE_OPTIONS: '' }), { NODE_OPTIONS: '' });
+    assert.deepEqual(deployedMemoryEnv({ BENCH_CONTROLLER_MALLOC_ARENA_MAX: '4' }).MALLOC_ARENA_MAX, '4');
   });
 });

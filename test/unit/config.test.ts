@@ -110,3 +110,18 @@ describe('unit: the workers’ workflow-task settings (POOL_WORKFLOW_TASK_*, VOL
       assert.throws(() => poolWorkerTuningFromEnv({ [name!]: bad }), new RegExp(`${name}="${bad!.replace('.', '\\.')}": expected .*${why}`));
   });
 });
+
+describe('unit: PLACER_REPLY_HANDOFF_MS', () => {
+  it('reads a whole number of milliseconds (0: callers always wait for their signal), with the default when unset', async () => {
+    const { replyHandOffFromEnv, PLACER_REPLY_HANDOFF_MS_DEFAULT } = await import('../../src/operator.js');
+    assert.equal(replyHandOffFromEnv({}), PLACER_REPLY_HANDOFF_MS_DEFAULT);
+    assert.equal(replyHandOffFromEnv({ PLACER_REPLY_HANDOFF_MS: '' }), PLACER_REPLY_HANDOFF_MS_DEFAULT);
+    assert.equal(replyHandOffFromEnv({ PLACER_REPLY_HANDOFF_MS: '0' }), 0);
+    assert.equal(replyHandOffFromEnv({ PLACER_REPLY_HANDOFF_MS: '250' }), 250);
+  });
+  it('refuses anything else, naming the variable', async () => {
+    const { replyHandOffFromEnv } = await import('../../src/operator.js');
+    for (const bad of ['-1', '1.5', 'soon'])
+      assert.throws(() => replyHandOffFromEnv({ PLACER_REPLY_HANDOFF_MS: bad }), new RegExp(`PLACER_REPLY_HANDOFF_MS="${bad.replace('.', '\\.')}": expected a whole number of milliseconds`));
+  });
+});

@@ -140,7 +140,11 @@ export function ledgerActivities(d: ActivityDeps) {
               if (msg.result.accepted) await releaseUnclaimedGrant(d, workflowId, msg);
             }),
         ),
-        ...[...toPlacer].map(([workflowId, msgs]) => d.temporal.workflow.getHandle(workflowId).signal(reserveRepliesSignal, { replies: msgs }).catch(ignoreGone)),
+        // v0.15.0: through the process's coalescer, which puts every pool's answers that arrive while one signal to the
+        // placer is in flight into the next one (activities/signal-coalescer.ts).
+        ...[...toPlacer].map(([workflowId, msgs]) =>
+          (d.placerReplies ? d.placerReplies.deliver(workflowId, msgs) : d.temporal.workflow.getHandle(workflowId).signal(reserveRepliesSignal, { replies: msgs })).catch(ignoreGone),
+        ),
       ]);
     },
 
