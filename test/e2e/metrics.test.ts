@@ -55,7 +55,8 @@ describe('e2e: metrics', function () {
       [join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'operator', '--kubeconfig', env.kube.kubeconfigPath, '--temporal-address', env.temporal.address,
         '--namespace', c.ns, '--task-queue', `tq-${c.ns}`, '--probeAddr', '127.0.0.1:0', '--metricsAddr', '127.0.0.1:0', '--sdkMetricsAddr', `127.0.0.1:${sdkPort}`],
       // Parking on, with a delay longer than the test: the pools' worker then runs with POOL_WORKER_DEFAULTS.
-      { env: { ...process.env, LOG_LEVEL: 'info', METRICS_ADDR: '', POOL_PARK_IDLE_MS: '600000' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      // POOL_WORKFLOW_TASK_SLOTS: the pools' worker's own setting, which must reach that worker and only it.
+      { env: { ...process.env, LOG_LEVEL: 'info', METRICS_ADDR: '', POOL_PARK_IDLE_MS: '600000', POOL_WORKFLOW_TASK_SLOTS: '64' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     procs.push(p);
     p.stdout!.on('data', (b: Buffer) => (logText += b.toString()));
@@ -120,10 +121,11 @@ describe('e2e: metrics', function () {
         assert.match(text, new RegExp(`^temporal_worker_task_slots_available\\{[^}]*task_queue="${q}"[^}]*worker_type="WorkflowWorker"[^}]*\\} \\d+`, 'm'), `slots of ${q}`);
       return parseMetrics(text);
     }, { timeoutMs: 20_000, what: 'the SDK metrics' });
-    // With parking on, the pools' worker runs with 200 workflow-task slots (POOL_WORKER_DEFAULTS), the volumes' with
-    // the SDK's 40.
+    // The pools' worker runs with POOL_WORKFLOW_TASK_SLOTS (64 here; with parking on and nothing set, 40 since
+    // v0.15.0), the volumes' with the SDK's 40.
     const slots = (q: string) => [...sdk.entries()].find(([k]) => k.startsWith('temporal_worker_task_slots_available{') && k.includes(`task_queue="${q}"`) && k.includes('worker_type="WorkflowWorker"'))?.[1];
-    assert.ok((slots(`tq-${c.ns}-pools`) ?? 0) > 150, `pools' worker slots: ${slots(`tq-${c.ns}-pools`)}`);
+    const poolSlots = slots(`tq-${c.ns}-pools`) ?? 0;
+    assert.ok(poolSlots > 40 && poolSlots <= 64, `pools' worker slots: ${poolSlots}`);
     assert.ok((slots(`tq-${c.ns}`) ?? 99) <= 40, `volumes' worker slots: ${slots(`tq-${c.ns}`)}`);
     const wfCompleted = [...sdk.entries()].filter(([k]) => k.startsWith('temporal_workflow_task_execution_latency_count{')).reduce((a, [, v]) => a + v, 0);
     assert.ok(wfCompleted >= 3, `workflow tasks executed: ${wfCompleted}`);
