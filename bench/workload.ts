@@ -229,8 +229,9 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
     [...prof, join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'operator', '--kubeconfig', env.kube.kubeconfigPath, '--temporal-address', env.temporal.address,
       '--namespace', c.ns, '--task-queue', `tq-${c.ns}`, '--probeAddr', `127.0.0.1:${probe}`, '--metricsAddr', `127.0.0.1:${metrics}`, '--sdkMetricsAddr', `127.0.0.1:${sdkMetrics}`,
       ...(process.env['BENCH_WORKFLOW_BUNDLE'] ? ['--workflow-bundle', process.env['BENCH_WORKFLOW_BUNDLE']] : []), ...extraArgs],
-    // Memory settings as deployed (deploy/deployment.yaml: NODE_OPTIONS and MALLOC_ARENA_MAX; see deployedMemoryEnv).
-    { env: { ...withoutArenas(process.env), LOG_LEVEL: 'warn', ...deployedMemoryEnv(), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Memory settings as deployed (deploy/deployment.yaml: NODE_OPTIONS and MALLOC_ARENA_MAX; see deployedMemoryEnv),
+    // never the benchmark's own MALLOC_ARENA_MAX.
+    { env: { ...process.env, MALLOC_ARENA_MAX: undefined, LOG_LEVEL: 'warn', ...deployedMemoryEnv(), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   p.stdout!.pipe(log);
   p.stderr!.pipe(log);
@@ -246,12 +247,6 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
     if (Date.now() > until) throw new Error('controller not ready in 120 s');
     await sleep(250);
   }
-}
-
-/** The benchmark's own MALLOC_ARENA_MAX does not reach the controller: deployedMemoryEnv decides it. */
-function withoutArenas(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { MALLOC_ARENA_MAX: _, ...rest } = env;
-  return rest;
 }
 
 /** An environment variable of the operator container in deploy/deployment.yaml ('' when it sets none). */

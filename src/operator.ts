@@ -289,11 +289,17 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
  * non-negative number of milliseconds is refused at start, naming the variable.
  */
 export function parkIdleFromEnv(env: NodeJS.ProcessEnv): Partial<Timings> {
-  const raw = env['POOL_PARK_IDLE_MS'];
-  if (raw === undefined || raw === '') return {};
+  const n = millisFromEnv(env, 'POOL_PARK_IDLE_MS', 'never park idle pools');
+  return n === undefined ? {} : { poolParkIdleMs: n };
+}
+
+/** A whole, non-negative number of milliseconds from `name`; undefined when unset or empty. Else it throws, naming it. */
+function millisFromEnv(env: NodeJS.ProcessEnv, name: string, zeroMeans: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`POOL_PARK_IDLE_MS=${JSON.stringify(raw)}: expected a whole number of milliseconds, 0 to never park idle pools`);
-  return { poolParkIdleMs: n };
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}=${JSON.stringify(raw)}: expected a whole number of milliseconds, 0 to ${zeroMeans}`);
+  return n;
 }
 
 /** A worker's workflow-task options that its environment variables can set. */
@@ -349,11 +355,7 @@ export function workerTuningFromEnv(env: NodeJS.ProcessEnv, prefix: 'POOL' | 'VO
  * hold the pool's workflow task (activities/signal-coalescer.ts). A bad value stops the start, naming the variable.
  */
 export function replyHandOffFromEnv(env: NodeJS.ProcessEnv): number {
-  const raw = env['PLACER_REPLY_HANDOFF_MS'];
-  if (raw === undefined || raw === '') return PLACER_REPLY_HANDOFF_MS_DEFAULT;
-  const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms < 0) throw new Error(`PLACER_REPLY_HANDOFF_MS=${JSON.stringify(raw)}: expected a whole number of milliseconds, 0 to always wait for the signal`);
-  return ms;
+  return millisFromEnv(env, 'PLACER_REPLY_HANDOFF_MS', 'always wait for the signal') ?? PLACER_REPLY_HANDOFF_MS_DEFAULT;
 }
 
 /** The pools' answers to the placer, coalesced: one signal in flight per placer. */
