@@ -28,7 +28,7 @@ import { reserve, type LedgerState } from '../src/scheduler/ledger.js';
 import type { AntstorVolume, StoragePool } from '../src/api/types.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { REPO_ROOT } from '../src/embedded/bins.js';
 import { GiB } from '../test/harness/cluster.js';
 import { teardownEnv, testEnv } from '../test/harness/env.js';
@@ -232,7 +232,7 @@ async function e2eBench() {
       const r = results[k] as PlacementResult | undefined;
       const rs = (results[k] as { restart?: RestartResult } | undefined)?.restart;
       for (const [when, m] of [['with pools only', r?.memoryIdle], ['once placed', r?.memory], [`restarted, every pool parked (${rs?.parkedAfterSec} s after catching up; ${rs?.poolsStillRunning} still running)`, rs?.memoryParked]] as const)
-        if (m) console.log(`${k} controller memory ${when}: RSS ${m.rssMiB} MiB = V8 heap ${m.heapTotalMiB} (${m.heapUsedMiB} used) + external ${m.externalMiB} + workflow threads' heaps ${m.workflowThreadHeapMiB ?? '?'} + native/other ${m.otherMiB}`);
+        if (m) console.log(`${k} controller memory ${when}: RSS ${m.rssMiB} MiB = V8 heap ${m.heapTotalMiB} (${m.heapUsedMiB} used) + external ${m.externalMiB} + workflow threads' heaps ${m.workflowThreadHeapMiB ?? '?'} (${m.workflowThreadHeapUsedMiB ?? '?'} used, ${m.workflowThreadYoungMiB ?? '?'} young; main's young ${m.mainYoungMiB ?? '?'}) + native/other ${m.otherMiB}`);
     }
     for (const k of ['W2_1k', 'W2']) {
       const r = (results[k] as { restart?: RestartResult } | undefined)?.restart;
@@ -256,7 +256,10 @@ async function e2eBench() {
           : partial && process.env['BENCH_PARKED']
             ? 'latest-parked.json'
             : 'latest-temporal-server.json');
-    writeFileSync(join(REPO_ROOT, 'bench', 'results', file), JSON.stringify(results, null, 2) + '\n');
+    // BENCH_OUT is relative to bench/results, and may name a subfolder (bench/results/<version>/...).
+    const out = join(REPO_ROOT, 'bench', 'results', file);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
   } finally {
     await teardownEnv();
   }

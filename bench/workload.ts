@@ -64,6 +64,11 @@ export interface MemoryBreakdown {
   externalMiB: number;
   /** The V8 heaps of the Temporal workflow threads (the sandboxes and the cached workflows' state), total. */
   workflowThreadHeapMiB?: number;
+  /** Of which in use (the rest is V8's headroom: semi-spaces and old space not yet given back). */
+  workflowThreadHeapUsedMiB?: number;
+  /** Of which young generation (new space), and the main thread's. */
+  workflowThreadYoungMiB?: number;
+  mainYoungMiB?: number;
   /** The rest: native code and allocations (the Temporal core in Rust, gRPC, V8 itself). */
   otherMiB: number;
 }
@@ -133,8 +138,16 @@ async function memoryOf(p: ChildProcess): Promise<MemoryBreakdown | undefined> {
   const external = g('nodejs_external_memory_bytes');
   const r = (x: number) => Math.round(x);
   let threads = 0;
-  for (const m of text.matchAll(/^disk_controller_thread_heap_bytes\{thread="worker-[^"]*",kind="total"\} ([0-9.e+]+)$/gm)) threads += Number(m[1]) / 2 ** 20;
-  return { rssMiB: r(rss), heapUsedMiB: r(g('nodejs_heap_size_used_bytes')), heapTotalMiB: r(heapTotal), externalMiB: r(external), workflowThreadHeapMiB: r(threads), otherMiB: r(rss - heapTotal - external - threads) };
+  let threadsUsed = 0;
+  let threadsYoung = 0;
+  for (const m of text.matchAll(/^disk_controller_thread_heap_bytes\{thread="worker-[^"]*",kind="(total|used|young)"\} ([0-9.e+]+)$/gm)) {
+    const v = Number(m[2]) / 2 ** 20;
+    if (m[1] === 'total') threads += v;
+    else if (m[1] === 'used') threadsUsed += v;
+    else threadsYoung += v;
+  }
+  const mainYoung = /^disk_controller_thread_heap_bytes\{thread="main",kind="young"\} ([0-9.e+]+)$/m.exec(text);
+  return { rssMiB: r(rss), heapUsedMiB: r(g('nodejs_heap_size_used_bytes')), heapTotalMiB: r(heapTotal), externalMiB: r(external), workflowThreadHeapMiB: r(threads), workflowThreadHeapUsedMiB: r(threadsUsed), workflowThreadYoungMiB: r(threadsYoung), ...(mainYoung ? { mainYoungMiB: r(Number(mainYoung[1]) / 2 ** 20) } : {}), otherMiB: r(rss - heapTotal - external - threads) };
 }
 
 /** W2's second half: the controller restarted over everything placed. */
@@ -229,9 +242,9 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
     [...prof, join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'operator', '--kubeconfig', env.kube.kubeconfigPath, '--temporal-address', env.temporal.address,
       '--namespace', c.ns, '--task-queue', `tq-${c.ns}`, '--probeAddr', `127.0.0.1:${probe}`, '--metricsAddr', `127.0.0.1:${metrics}`, '--sdkMetricsAddr', `127.0.0.1:${sdkMetrics}`,
       ...(process.env['BENCH_WORKFLOW_BUNDLE'] ? ['--workflow-bundle', process.env['BENCH_WORKFLOW_BUNDLE']] : []), ...extraArgs],
-    // Memory settings as deployed (deploy/deployment.yaml: NODE_OPTIONS and MALLOC_ARENA_MAX; see deployedMemoryEnv),
-    // never the benchmark's own MALLOC_ARENA_MAX.
-    { env: { ...process.env, MALLOC_ARENA_MAX: undefined, LOG_LEVEL: 'warn', ...deployedMemoryEnv(), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Memory settings as deployed (deploy/deployment.yaml: NODE_OPTIONS, MALLOC_*, WORKFLOW_THREAD_YOUNG_MB; see
+    // deployedMemoryEnv), never the benchmark's own.
+    { env: { ...withoutMemoryEnv(process.env), LOG_LEVEL: 'warn', ...deployedMemoryEnv(), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   p.stdout!.pipe(log);
   p.stderr!.pipe(log);
@@ -264,15 +277,35 @@ export function deployedNodeOptions(): string {
 }
 
 /**
+ * The memory settings besides NODE_OPTIONS that the controller is deployed with, each overridable by
+ * BENCH_CONTROLLER_<name> ('' for the default): glibc's malloc arenas and its mmap threshold, and the workflow
+ * threads' young generation (src/workflow-thread-limits.ts).
+ */
+export const MEMORY_ENV: readonly (readonly [name: string, override: string])[] = [
+  ['MALLOC_ARENA_MAX', 'BENCH_CONTROLLER_MALLOC_ARENA_MAX'],
+  ['MALLOC_MMAP_THRESHOLD_', 'BENCH_CONTROLLER_MALLOC_MMAP_THRESHOLD'],
+  ['WORKFLOW_THREAD_YOUNG_MB', 'BENCH_CONTROLLER_WORKFLOW_THREAD_YOUNG_MB'],
+];
+
+/**
  * The memory settings the controller is deployed with, as the benchmark runs it: NODE_OPTIONS (the heap's
  * ceiling, which also bounds how far V8 grows it past the live set; BENCH_CONTROLLER_NODE_OPTIONS overrides it, ''
- * for none) and MALLOC_ARENA_MAX (glibc's malloc arenas; BENCH_CONTROLLER_MALLOC_ARENA_MAX overrides it, '' for
- * glibc's default).
+ * for none) and MEMORY_ENV's (each left out when neither the Deployment nor its override sets it).
  */
 export function deployedMemoryEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const nodeOptions = env['BENCH_CONTROLLER_NODE_OPTIONS'] ?? deployedNodeOptions();
-  const arenas = env['BENCH_CONTROLLER_MALLOC_ARENA_MAX'] ?? deployedEnv('MALLOC_ARENA_MAX');
-  return { NODE_OPTIONS: nodeOptions, ...(arenas ? { MALLOC_ARENA_MAX: arenas } : {}) };
+  const out: Record<string, string> = { NODE_OPTIONS: env['BENCH_CONTROLLER_NODE_OPTIONS'] ?? deployedNodeOptions() };
+  for (const [name, override] of MEMORY_ENV) {
+    const value = env[override] ?? deployedEnv(name);
+    if (value) out[name] = value;
+  }
+  return out;
+}
+
+/** The benchmark's own environment without MEMORY_ENV's settings: the controller gets the deployed ones only. */
+export function withoutMemoryEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const [name] of MEMORY_ENV) delete out[name];
+  return out;
 }
 
 /** Signals the controller to write a heap snapshot and waits until the file stops growing. */

@@ -38,6 +38,7 @@ import { OwnWrites } from './watcher/own-writes.js';
 import { poolStateHandler } from './state/pool-state.js';
 import { KINDS } from './kinds/index.js';
 import { bundleWorkflows } from './workflow-bundle.js';
+import { withWorkflowThreadLimits, workflowThreadLimitsFromEnv } from './workflow-thread-limits.js';
 
 export { WORKFLOWS_PATH } from './workflow-bundle.js';
 
@@ -102,6 +103,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   const poolTuning = workerTuningFromEnv(process.env, 'POOL');
   const volumeTuning = workerTuningFromEnv(process.env, 'VOLUME');
   const replyHandOffMs = replyHandOffFromEnv(process.env);
+  const threadLimits = workflowThreadLimitsFromEnv(process.env);
   const chain = resolveChain(o.config.scheduler); // unknown filter/priority names fail startup here
   const log = o.log.child({ component: 'operator', namespace: o.namespace });
   // First, before any connection: a bad --tlsdir or a taken --port fails startup at once, naming the flag.
@@ -177,7 +179,14 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
 
   // One bundle for both workers (bundling is seconds of CPU at start).
   const workflowBundle = o.workflowBundle ?? (await bundleWorkflows(bundlerLogger(log)));
-  const worker = await Worker.create({
+  // Both workers' workflow threads get WORKFLOW_THREAD_YOUNG_MB, if set (src/workflow-thread-limits.ts).
+  let threadsLimited = 0;
+  const createWorker = async (options: WorkerOptions): Promise<Worker> => {
+    const { value, threadsLimited: n } = await withWorkflowThreadLimits(threadLimits, () => Worker.create(options));
+    threadsLimited += n;
+    return value;
+  };
+  const worker = await createWorker({
     connection: native,
     namespace: o.temporal.namespace,
     taskQueue,
@@ -190,7 +199,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   // Pool workflows (the ledgers every placement waits on) on their own queue, slots and pollers; pools started
   // on the shared queue by an older version keep running there (the first worker serves every workflow type).
   const poolWorker = poolTaskQueue
-    ? await Worker.create({
+    ? await createWorker({
         connection: native,
         namespace: o.temporal.namespace,
         taskQueue: poolTaskQueue,
@@ -206,6 +215,11 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
         shutdownGraceTime: '10s',
       })
     : undefined;
+
+  if (threadLimits) {
+    if (threadsLimited > 0) log.info('workflow threads limited', { threads: threadsLimited, youngGenerationMiB: threadLimits.maxYoungGenerationSizeMb });
+    else log.warn('WORKFLOW_THREAD_YOUNG_MB is set but no workflow thread was created the way this version expects; it has no effect (use --max-semi-space-size in NODE_OPTIONS instead)');
+  }
 
   const userVolumePlugins = pluginNames(plugins, 'AntstorVolume').some((n) => n !== 'MetaSync');
   const watcher =

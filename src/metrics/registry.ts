@@ -127,7 +127,7 @@ export async function scrape(): Promise<{ contentType: string; body: string }> {
  */
 new Gauge({
   name: 'disk_controller_thread_heap_bytes',
-  help: 'V8 heap per thread (main, and each Temporal workflow thread): used and total bytes',
+  help: 'V8 heap per thread (main, and each Temporal workflow thread): used and total bytes, young: the new space (semi-spaces) within total, and limit: the heap size V8 allows that thread (old plus young generation)',
   labelNames: ['thread', 'kind'] as const,
   registers: [registry],
   collect() {
@@ -135,6 +135,8 @@ new Gauge({
     for (const t of recentThreadHeaps()) {
       this.set({ thread: t.thread, kind: 'used' }, t.usedBytes);
       this.set({ thread: t.thread, kind: 'total' }, t.totalBytes);
+      this.set({ thread: t.thread, kind: 'young' }, t.youngBytes);
+      this.set({ thread: t.thread, kind: 'limit' }, t.limitBytes);
     }
   },
 });
@@ -143,10 +145,14 @@ export interface ThreadHeap {
   thread: string;
   usedBytes: number;
   totalBytes: number;
+  /** The new space (both semi-spaces), the part of total a smaller --max-semi-space-size shrinks. */
+  youngBytes: number;
+  /** V8's heap size limit for the thread (NODE_OPTIONS' flags, or the thread's resourceLimits). */
+  limitBytes: number;
 }
 
 interface ReportHeap {
-  javascriptHeap?: { totalMemory?: number; usedMemory?: number };
+  javascriptHeap?: { totalMemory?: number; usedMemory?: number; memoryLimit?: number; heapSpaces?: Record<string, { memorySize?: number }> };
   header?: { threadId?: number };
 }
 
@@ -173,6 +179,12 @@ export function threadHeaps(): ThreadHeap[] {
   } finally {
     rep.excludeNetwork = excluded;
   }
-  const one = (h: ReportHeap, thread: string): ThreadHeap => ({ thread, usedBytes: h.javascriptHeap?.usedMemory ?? 0, totalBytes: h.javascriptHeap?.totalMemory ?? 0 });
+  const one = (h: ReportHeap, thread: string): ThreadHeap => ({
+    thread,
+    usedBytes: h.javascriptHeap?.usedMemory ?? 0,
+    totalBytes: h.javascriptHeap?.totalMemory ?? 0,
+    youngBytes: h.javascriptHeap?.heapSpaces?.['new_space']?.memorySize ?? 0,
+    limitBytes: h.javascriptHeap?.memoryLimit ?? 0,
+  });
   return [one(r, 'main'), ...(r.workers ?? []).map((w, i) => one(w, `worker-${w.header?.threadId ?? i}`))];
 }

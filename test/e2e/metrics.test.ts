@@ -56,7 +56,8 @@ describe('e2e: metrics', function () {
         '--namespace', c.ns, '--task-queue', `tq-${c.ns}`, '--probeAddr', '127.0.0.1:0', '--metricsAddr', '127.0.0.1:0', '--sdkMetricsAddr', `127.0.0.1:${sdkPort}`],
       // Parking on, with a delay longer than the test: the pools' worker then runs with POOL_WORKER_DEFAULTS.
       // POOL_WORKFLOW_TASK_SLOTS: the pools' worker's own setting, which must reach that worker and only it.
-      { env: { ...process.env, LOG_LEVEL: 'info', METRICS_ADDR: '', POOL_PARK_IDLE_MS: '600000', POOL_WORKFLOW_TASK_SLOTS: '64' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      // WORKFLOW_THREAD_YOUNG_MB: the workflow threads' young generation, which must reach them and not main.
+      { env: { ...process.env, LOG_LEVEL: 'info', METRICS_ADDR: '', POOL_PARK_IDLE_MS: '600000', POOL_WORKFLOW_TASK_SLOTS: '64', WORKFLOW_THREAD_YOUNG_MB: '6', NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     procs.push(p);
     p.stdout!.on('data', (b: Buffer) => (logText += b.toString()));
@@ -110,6 +111,19 @@ describe('e2e: metrics', function () {
     assert.ok(mainTotal > 0 && Math.abs(mainTotal - m.get('disk_controller_nodejs_heap_size_total_bytes')!) < 64 * 2 ** 20, `main heap ${mainTotal}`);
     const workers = heaps.filter(([k, v]) => /thread="worker-\d+",kind="used"/.test(k) && v > 1e6);
     assert.ok(workers.length >= 1, `a workflow thread's heap is reported: ${heaps.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    // Young generation (new space): part of each thread's total, and above zero once the thread has run JS.
+    for (const [k, used] of workers) {
+      const thread = /thread="([^"]+)"/.exec(k)![1];
+      const young = m.get(`disk_controller_thread_heap_bytes{thread="${thread}",kind="young"}`) ?? -1;
+      const total = m.get(`disk_controller_thread_heap_bytes{thread="${thread}",kind="total"}`) ?? 0;
+      assert.ok(young > 0 && young < total && used <= total, `${thread}: young ${young}, used ${used}, total ${total}`);
+    }
+    // WORKFLOW_THREAD_YOUNG_MB=6 reached both workflow threads (the volumes' and the pools'), and not the main
+    // thread: V8's heap limit is old + young generation, and the default young generation is 3 x 16 MiB.
+    const mainLimit = m.get('disk_controller_thread_heap_bytes{thread="main",kind="limit"}') ?? 0;
+    const threadLimits = [...m.entries()].filter(([k]) => /thread="worker-\d+",kind="limit"/.test(k)).map(([, v]) => v);
+    assert.equal(threadLimits.length, 2, `two workflow threads: ${threadLimits}`);
+    for (const limit of threadLimits) assert.ok(limit > 0 && mainLimit - limit > 30 * 2 ** 20, `workflow thread limit ${limit} vs main ${mainLimit}`);
 
     // The SDK's own exporter (--sdkMetricsAddr): both workers' workflow-task slots and pollers, by task queue, and
     // the workflow tasks this run's placements went through.

@@ -56,6 +56,7 @@ describe('image: built by buildah, verified, and run against the real servers', 
     const env = (JSON.parse(buildah('inspect', '--type', 'image', IMAGE)) as { OCIv1: { config: { Env?: string[] } } }).OCIv1.config.Env ?? [];
     assert.ok(env.includes(`NODE_OPTIONS=${deployedNodeOptions()}`), env.join(' '));
     assert.ok(env.includes(`MALLOC_ARENA_MAX=${deployedEnv('MALLOC_ARENA_MAX')}`), env.join(' '));
+    assert.ok(env.includes(`MALLOC_MMAP_THRESHOLD_=${deployedEnv('MALLOC_MMAP_THRESHOLD_')}`), env.join(' '));
   });
 
   it('docker-compose.yml’s controller command parses with the CLI’s flags, and its files are in the image', () => {

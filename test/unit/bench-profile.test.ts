@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseRequestTotals, requestsPer } from '../../bench/apiserver-requests.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deployedEnv, deployedMemoryEnv, deployedNodeOptions } from '../../bench/workload.js';
+import { deployedEnv, deployedMemoryEnv, deployedNodeOptions, withoutMemoryEnv } from '../../bench/workload.js';
 import { REPO_ROOT } from '../../src/embedded/bins.js';
 
 const sample = (patches: number, creates: number) => `# HELP apiserver_request_total [STABLE] Counter of apiserver requests
@@ -38,10 +38,24 @@ describe('bench: the controller runs with the deployed Node flags', () => {
     assert.ok(text.includes(`value: ${flags}`), 'the value written in the manifest');
   });
 
-  it('passes the deployed MALLOC_ARENA_MAX and NODE_OPTIONS, unless BENCH_CONTROLLER_* override them ("" for none)', () => {
+  it('passes the deployed MALLOC_* settings and NODE_OPTIONS, unless BENCH_CONTROLLER_* override them ("" for none)', () => {
     assert.match(deployedEnv('MALLOC_ARENA_MAX'), /^\d+$/);
-    assert.deepEqual(deployedMemoryEnv({}), { NODE_OPTIONS: deployedNodeOptions(), MALLOC_ARENA_MAX: deployedEnv('MALLOC_ARENA_MAX') });
-    assert.deepEqual(deployedMemoryEnv({ BENCH_CONTROLLER_MALLOC_ARENA_MAX: '', BENCH_CONTROLLER_NODE_OPTIONS: '' }), { NODE_OPTIONS: '' });
+    assert.match(deployedEnv('MALLOC_MMAP_THRESHOLD_'), /^\d+$/);
+    assert.deepEqual(deployedMemoryEnv({}), {
+      NODE_OPTIONS: deployedNodeOptions(),
+      MALLOC_ARENA_MAX: deployedEnv('MALLOC_ARENA_MAX'),
+      MALLOC_MMAP_THRESHOLD_: deployedEnv('MALLOC_MMAP_THRESHOLD_'),
+    });
+    assert.deepEqual(deployedMemoryEnv({ BENCH_CONTROLLER_MALLOC_ARENA_MAX: '', BENCH_CONTROLLER_MALLOC_MMAP_THRESHOLD: '', BENCH_CONTROLLER_NODE_OPTIONS: '' }), { NODE_OPTIONS: '' });
     assert.deepEqual(deployedMemoryEnv({ BENCH_CONTROLLER_MALLOC_ARENA_MAX: '4' }).MALLOC_ARENA_MAX, '4');
+    // The workflow threads' young generation is the operator's own default (not the Deployment's); the benchmark
+    // passes an override through.
+    assert.equal(deployedMemoryEnv({}).WORKFLOW_THREAD_YOUNG_MB, undefined);
+    assert.equal(deployedMemoryEnv({ BENCH_CONTROLLER_WORKFLOW_THREAD_YOUNG_MB: '0' }).WORKFLOW_THREAD_YOUNG_MB, '0');
+  });
+
+  it('gives the controller none of the benchmark’s own memory settings', () => {
+    const env = withoutMemoryEnv({ MALLOC_ARENA_MAX: '8', MALLOC_MMAP_THRESHOLD_: '1', WORKFLOW_THREAD_YOUNG_MB: '3', POOL_PARK_IDLE_MS: '5' });
+    assert.deepEqual(env, { POOL_PARK_IDLE_MS: '5' });
   });
 });

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Worker as NodeWorker } from 'node:worker_threads';
+import { withWorkflowThreadLimits, workflowThreadLimitsFromEnv } from '../../src/workflow-thread-limits.js';
+
+// The module object the SDK reads `Worker` from at call time (as compiled CommonJS does).
+const workerThreads = createRequire(import.meta.url)('node:worker_threads') as { Worker: typeof NodeWorker };
+
+/** Starts a thread the way the SDK does (through the module object) and returns its V8 heap limit in MiB. */
+function heapLimitOf(file: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const w = new workerThreads.Worker(file);
+    w.once('message', (m: number) => {
+      resolve(m);
+      void w.terminate();
+    });
+    w.once('error', reject);
+  });
+}
+
+describe('workflow thread limits (WORKFLOW_THREAD_YOUNG_MB)', () => {
+  let dir: string;
+  let sdkThread: string;
+  let otherThread: string;
+  const body = 'require("node:worker_threads").parentPort.postMessage(require("node:v8").getHeapStatistics().heap_size_limit / 2 ** 20);\n';
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dct-thread-limits-'));
+    // Same relative path as the SDK's own thread file, so the match is the one the operator relies on.
+    const sdkDir = join(dir, 'node_modules', '@temporalio', 'worker', 'lib', 'workflow');
+    mkdirSync(sdkDir, { recursive: true });
+    sdkThread = join(sdkDir, 'workflow-worker-thread.js');
+    otherThread = join(dir, 'other-thread.js');
+    writeFileSync(sdkThread, body);
+    writeFileSync(otherThread, body);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gives the SDK’s workflow threads the young generation asked for, and no other thread', async () => {
+    const plain = await heapLimitOf(sdkThread);
+    const { value, threadsLimited } = await withWorkflowThreadLimits({ maxYoungGenerationSizeMb: 6 }, async () => ({
+      sdk: await heapLimitOf(sdkThread),
+      other: await heapLimitOf(otherThread),
+    }));
+    assert.equal(threadsLimited, 1);
+    // V8's heap limit is old + young generation: the limited thread's is smaller by the young generation it lost.
+    assert.ok(plain - value.sdk > 30, `limited ${value.sdk} MiB vs ${plain} MiB`);
+    assert.equal(value.other, plain);
+  });
+
+  it('puts the module’s Worker back afterwards, also when the creation throws', async () => {
+    const original = workerThreads.Worker;
+    await assert.rejects(
+      withWorkflowThreadLimits({ maxYoungGenerationSizeMb: 6 }, async () => {
+        assert.notEqual(workerThreads.Worker, original);
+        throw new Error('Worker.create failed');
+      }),
+      /Worker.create failed/,
+    );
+    assert.equal(workerThreads.Worker, original);
+    assert.equal(await heapLimitOf(sdkThread), await heapLimitOf(otherThread));
+  });
+
+  it('changes nothing without limits, and reports that no thread was limited', async () => {
+    const original = workerThreads.Worker;
+    const { value, threadsLimited } = await withWorkflowThreadLimits(undefined, async () => {
+      assert.equal(workerThreads.Worker, original);
+      return heapLimitOf(sdkThread);
+    });
+    assert.equal(threadsLimited, 0);
+    assert.equal(value, await heapLimitOf(otherThread));
+  });
+
+  it('reads WORKFLOW_THREAD_YOUNG_MB (unset: 12 MiB, 0: V8’s default), and a bad value names the variable', () => {
+    assert.deepEqual(workflowThreadLimitsFromEnv({}), { maxYoungGenerationSizeMb: 12 });
+    assert.deepEqual(workflowThreadLimitsFromEnv({ WORKFLOW_THREAD_YOUNG_MB: '' }), { maxYoungGenerationSizeMb: 12 });
+    assert.equal(workflowThreadLimitsFromEnv({ WORKFLOW_THREAD_YOUNG_MB: '0' }), undefined);
+    assert.deepEqual(workflowThreadLimitsFromEnv({ WORKFLOW_THREAD_YOUNG_MB: '24' }), { maxYoungGenerationSizeMb: 24 });
+    for (const bad of ['2', '-4', '1.5', 'twelve', '4096', ' '])
+      assert.throws(() => workflowThreadLimitsFromEnv({ WORKFLOW_THREAD_YOUNG_MB: bad }), (e: Error) => e.message.startsWith(`WORKFLOW_THREAD_YOUNG_MB=${JSON.stringify(bad)}: expected a whole number of MiB, 3 to 1024, or 0`));
+  });
+});
