@@ -218,7 +218,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
 
   if (threadLimits) {
     if (threadsLimited > 0) log.info('workflow threads limited', { threads: threadsLimited, youngGenerationMiB: threadLimits.maxYoungGenerationSizeMb });
-    else log.warn('WORKFLOW_THREAD_YOUNG_MB is set but no workflow thread was created the way this version expects; it has no effect (use --max-semi-space-size in NODE_OPTIONS instead)');
+    else log.warn('workflow thread limits not applied: this SDK did not create its workflow threads the way the operator expects, so WORKFLOW_THREAD_YOUNG_MB has no effect (--max-semi-space-size in NODE_OPTIONS limits every thread instead)');
   }
 
   const userVolumePlugins = pluginNames(plugins, 'AntstorVolume').some((n) => n !== 'MetaSync');
