@@ -137,17 +137,15 @@ async function memoryOf(p: ChildProcess): Promise<MemoryBreakdown | undefined> {
   const heapTotal = g('nodejs_heap_size_total_bytes');
   const external = g('nodejs_external_memory_bytes');
   const r = (x: number) => Math.round(x);
-  let threads = 0;
-  let threadsUsed = 0;
-  let threadsYoung = 0;
-  for (const m of text.matchAll(/^disk_controller_thread_heap_bytes\{thread="worker-[^"]*",kind="(total|used|young)"\} ([0-9.e+]+)$/gm)) {
-    const v = Number(m[2]) / 2 ** 20;
-    if (m[1] === 'total') threads += v;
-    else if (m[1] === 'used') threadsUsed += v;
-    else threadsYoung += v;
+  // Every thread's heap by kind (used, total, young, limit): the workflow threads summed, the main thread apart.
+  const workers: Record<string, number> = {};
+  const main: Record<string, number> = {};
+  for (const m of text.matchAll(/^disk_controller_thread_heap_bytes\{thread="([^"]+)",kind="([^"]+)"\} ([0-9.e+]+)$/gm)) {
+    const into = m[1] === 'main' ? main : workers;
+    into[m[2]!] = (into[m[2]!] ?? 0) + Number(m[3]) / 2 ** 20;
   }
-  const mainYoung = /^disk_controller_thread_heap_bytes\{thread="main",kind="young"\} ([0-9.e+]+)$/m.exec(text);
-  return { rssMiB: r(rss), heapUsedMiB: r(g('nodejs_heap_size_used_bytes')), heapTotalMiB: r(heapTotal), externalMiB: r(external), workflowThreadHeapMiB: r(threads), workflowThreadHeapUsedMiB: r(threadsUsed), workflowThreadYoungMiB: r(threadsYoung), ...(mainYoung ? { mainYoungMiB: r(Number(mainYoung[1]) / 2 ** 20) } : {}), otherMiB: r(rss - heapTotal - external - threads) };
+  const threads = workers['total'] ?? 0;
+  return { rssMiB: r(rss), heapUsedMiB: r(g('nodejs_heap_size_used_bytes')), heapTotalMiB: r(heapTotal), externalMiB: r(external), workflowThreadHeapMiB: r(threads), workflowThreadHeapUsedMiB: r(workers['used'] ?? 0), workflowThreadYoungMiB: r(workers['young'] ?? 0), ...(main['young'] !== undefined ? { mainYoungMiB: r(main['young']) } : {}), otherMiB: r(rss - heapTotal - external - threads) };
 }
 
 /** W2's second half: the controller restarted over everything placed. */
@@ -262,13 +260,18 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
   }
 }
 
+/** The operator container's env in deploy/deployment.yaml, read once. */
+let deployedEnvCache: { name: string; value?: string }[] | undefined;
+
 /** An environment variable of the operator container in deploy/deployment.yaml ('' when it sets none). */
 export function deployedEnv(name: string): string {
-  const dep = parse(readFileSync(join(REPO_ROOT, 'deploy', 'deployment.yaml'), 'utf8')) as {
-    spec: { template: { spec: { containers: { name: string; env?: { name: string; value?: string }[] }[] } } };
-  };
-  const c = dep.spec.template.spec.containers.find((x) => x.name === 'operator');
-  return c?.env?.find((e) => e.name === name)?.value ?? '';
+  if (!deployedEnvCache) {
+    const dep = parse(readFileSync(join(REPO_ROOT, 'deploy', 'deployment.yaml'), 'utf8')) as {
+      spec: { template: { spec: { containers: { name: string; env?: { name: string; value?: string }[] }[] } } };
+    };
+    deployedEnvCache = dep.spec.template.spec.containers.find((x) => x.name === 'operator')?.env ?? [];
+  }
+  return deployedEnvCache.find((e) => e.name === name)?.value ?? '';
 }
 
 /** NODE_OPTIONS of the operator container in deploy/deployment.yaml ('' when it sets none). */

@@ -34,9 +34,8 @@ export interface WorkflowThreadLimits {
  * and how many threads got the limits (0 with no limits, or when the SDK made none the way it is expected to).
  */
 export async function withWorkflowThreadLimits<T>(limits: WorkflowThreadLimits | undefined, create: () => Promise<T>): Promise<{ value: T; threadsLimited: number }> {
-  const resourceLimits: ResourceLimits = {};
-  if (limits?.maxYoungGenerationSizeMb) resourceLimits.maxYoungGenerationSizeMb = limits.maxYoungGenerationSizeMb;
-  if (Object.keys(resourceLimits).length === 0) return { value: await create(), threadsLimited: 0 };
+  if (!limits?.maxYoungGenerationSizeMb) return { value: await create(), threadsLimited: 0 };
+  const resourceLimits: ResourceLimits = { maxYoungGenerationSizeMb: limits.maxYoungGenerationSizeMb };
 
   const Original = workerThreads.Worker;
   let threadsLimited = 0;
