@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { REPO_ROOT } from '../src/embedded/bins.js';
-import { ledgerQuery, placementQuery, placerWorkflowId, poolStartOptions, poolWorkflowId, reserveRequestSignal, volumeWorkflowId } from '../src/workflows/messages.js';
+import { ledgerQuery, placementQuery, placerWorkflowId, releaserWorkflowId, poolStartOptions, poolWorkflowId, reserveRequestSignal, volumeWorkflowId } from '../src/workflows/messages.js';
 import { runOperator, type RunningOperator } from '../src/operator.js';
 import { parseControllerConfig } from '../src/config/controller-config.js';
 import { createLogger } from '../src/logger.js';
@@ -286,18 +286,24 @@ async function main() {
     const placer = await rolledRuns(placerId, 'the placer');
     out.push({ type: 'placerWorkflow', scenario: 'placer-can-first-run', id: placerId, runId: placer.first, client: cwf });
     out.push({ type: 'placerWorkflow', scenario: 'placer-can-carried-run', id: placerId, runId: placer.last, client: cwf });
-    // v0.8.0 volume runs: one started bound by the placer and parked; then, for another, the run its deletion starts.
+    // v0.8.0: a volume run started bound by the placer and parked.
     const canRef = async (name: string) => ({ namespace: canCluster.ns, name, uid: (await canCluster.getVolume(name)).metadata.uid! });
     const parked = await canRef('can-1');
-    const gone = await canRef('can-2');
-    await canCluster.deleteVolume('can-2');
-    await eventually(async () => {
-      const runsOfGone: string[] = [];
-      for await (const w of cwf.list({ query: `WorkflowId = '${volumeWorkflowId(gone)}'` })) runsOfGone.push(w.status.name);
-      if (runsOfGone.length < 2 || runsOfGone.some((x) => x !== 'COMPLETED')) throw new Error(`runs of can-2: ${runsOfGone.join(',')}`);
-    }, { timeoutMs: 60_000 });
     out.push({ type: 'volumeWorkflow', scenario: 'placed-parked', id: volumeWorkflowId(parked), client: cwf });
-    out.push({ type: 'volumeWorkflow', scenario: 'parked-then-deleted', id: volumeWorkflowId(gone), client: cwf });
+    // v0.17.0: the releaser across continue-as-new — 200 deletions, finished in batches (the parked runs stay parked).
+    // In waves, so the releaser takes many batches (and signals) and its history passes the server's suggestion.
+    for (let w = 0; w < 20; w++) {
+      await inParallel(Array.from({ length: 10 }, (_, i) => 2 + w * 10 + i), 10, (i) => canCluster.deleteVolume(`can-${i}`));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await eventually(async () => {
+      const left = (await canCluster.listVolumes()).length;
+      if (left > 200) throw new Error(`${left} volumes left`);
+    }, { timeoutMs: 120_000 });
+    const releaserId = releaserWorkflowId(canCluster.ns);
+    const releaser = await rolledRuns(releaserId, 'the releaser');
+    out.push({ type: 'releaserWorkflow', scenario: 'releaser-can-first-run', id: releaserId, runId: releaser.first, client: cwf });
+    out.push({ type: 'releaserWorkflow', scenario: 'releaser-can-carried-run', id: releaserId, runId: releaser.last, client: cwf });
 
     // v0.12.0: an idle pool parks (its run ends), a request brings it back (a new run adopts its bindings by a
     // consistent read), and it parks again.

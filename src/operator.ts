@@ -71,6 +71,11 @@ export interface OperatorOptions {
    * BATCHED_PLACEMENT=0 turns it off). Always off while user volume plugins are configured.
    */
   batchedPlacement?: boolean;
+  /**
+   * v0.17.0: bound volumes being deleted are released and finalized in batches by the namespace's releaser workflow
+   * (default on with batched placement; env BATCHED_RELEASE=0 turns it off).
+   */
+  batchedRelease?: boolean;
   /** LiteIO's AntstorVolume admission webhook (--enableWebhook): HTTPS on addr with tls.crt/tls.key from tlsDir. */
   webhook?: { addr: string; tlsDir: string };
   /** The pool workflows' task queue (default `<taskQueue>-pools`); false: pools share the volumes' queue. */
@@ -222,10 +227,11 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   }
 
   const userVolumePlugins = pluginNames(plugins, 'AntstorVolume').some((n) => n !== 'MetaSync');
+  const placer = !userVolumePlugins && (o.batchedPlacement ?? process.env['BATCHED_PLACEMENT'] !== '0');
   const watcher =
     o.watch === false
       ? undefined
-      : new Watcher(cache, client, { taskQueue, ...(poolTaskQueue ? { poolTaskQueue } : {}), timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector, metasync: !!o.metasync, statusOnlyWakes: userVolumePlugins, placer: !userVolumePlugins && (o.batchedPlacement ?? process.env['BATCHED_PLACEMENT'] !== '0'), resyncPerSec: envPositive('RESYNC_PER_SEC'), placerMaxInFlight: envPositive('PLACER_MAX_IN_FLIGHT'), ...(deps.ownWrites ? { ownWrites: deps.ownWrites } : {}) }, log, KINDS);
+      : new Watcher(cache, client, { taskQueue, ...(poolTaskQueue ? { poolTaskQueue } : {}), timings, nodeCacheSelector: o.config.scheduler.nodeCacheSelector, metasync: !!o.metasync, statusOnlyWakes: userVolumePlugins, placer, releaser: placer && (o.batchedRelease ?? process.env['BATCHED_RELEASE'] !== '0'), resyncPerSec: envPositive('RESYNC_PER_SEC'), placerMaxInFlight: envPositive('PLACER_MAX_IN_FLIGHT'), ...(deps.ownWrites ? { ownWrites: deps.ownWrites } : {}) }, log, KINDS);
   watcher?.start();
   const workerRun = Promise.all([worker.run(), poolWorker?.run()]);
   workerRun.catch((e) => log.error('worker stopped with an error', { error: (e as Error).message }));

@@ -3,7 +3,7 @@ import { Client } from '@temporalio/client';
 import { formatBytes } from '../api/quantity.js';
 import { KubeResources } from '../kube/resources.js';
 import { loadKubeConfig, makeClients } from '../kube/client.js';
-import { placementQuery, placerQuery, placerWorkflowId, poolWorkflowId, volumeWorkflowId, type PlacementRecord } from '../workflows/messages.js';
+import { placementQuery, placerQuery, placerWorkflowId, poolWorkflowId, releaserQuery, releaserWorkflowId, volumeWorkflowId, type PlacementRecord } from '../workflows/messages.js';
 import { renderHealth, workflowHealth } from '../workflow-health.js';
 import { connectTemporal } from '../temporal-connection.js';
 import { commonOptions, commonUsage, temporalTarget } from './common.js';
@@ -101,6 +101,18 @@ export async function runExplainCommand(v: Record<string, unknown>, positionals:
         );
       else console.log(`volume ${namespace}/${name}: no workflow yet (the watcher has not handed it over)`);
       return 0;
+    }
+    if (vol.metadata.deletionTimestamp) {
+      // v0.17.0: a bound volume's deletion is finished by the namespace's releaser, in a batch.
+      const rv = await client.workflow
+        .getHandle(releaserWorkflowId(namespace))
+        .query(releaserQuery, vol.metadata.uid!)
+        .catch(() => undefined);
+      if (rv?.volume) {
+        if (v['json']) console.log(JSON.stringify({ volume: `${namespace}/${name}`, phase: 'Deleting', releaser: rv.volume }, null, 2));
+        else console.log(`volume ${namespace}/${name}: being deleted by ${releaserWorkflowId(namespace)} (its ledger on pool ${rv.volume.pool} released, then its finalizer removed; ${rv.items} volumes queued there)`);
+        return 0;
+      }
     }
     let rec = await client.workflow.getHandle(id).query(placementQuery);
     // v0.8.0: a bound volume's run ends when idle, and a later event starts a new run: the placement record is in

@@ -9,6 +9,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ActivityDeps } from '../activities/deps.js';
 import type { CacheEvent, ClusterCache } from '../kube/cluster-cache.js';
 import type { Logger } from '../logger.js';
+import type { MetaSyncDirty } from '../workflows/messages.js';
 import type { WatcherOptions } from '../watcher/watcher.js';
 
 /** One ClusterRole rule (deploy/rbac.yaml is generated from the kinds' fragments: `npm run manifests`). */
@@ -61,8 +62,11 @@ export interface WatchContext {
    * once, failures retry with backoff. `background` work runs in the paced resync lane.
    */
   enqueue(key: string, run: () => Promise<void>, o?: { background?: boolean }): void;
-  /** MetaSync is on: its row for `kind/name` may have changed. */
-  metasyncDirty(kind: string, name: string): void;
+  /**
+   * MetaSync is on: its row for `kind/name` may have changed. With a tombstone (the row as of the deletion, what
+   * MetaSync's HandleDeletion records), the row is written even if the object is gone before the database is back.
+   */
+  metasyncDirty(kind: string, name: string, tombstone?: MetaSyncDirty['tombstone']): void;
   /** Capacity may have come free (debounced): every handler given to onCapacityChanged runs once per burst. */
   capacityChanged(reason: string): void;
   onCapacityChanged(handler: (reasons: string) => void): void;

@@ -44,6 +44,11 @@ export interface WatcherOptions {
   placer?: boolean;
   /** v0.9.0: volumes with the placer at once (PLACER_MAX_IN_FLIGHT; default 1,000): the rest wait in the watcher. */
   placerMaxInFlight?: number;
+  /**
+   * v0.17.0 (with the placer): bound volumes being deleted with only the in-state finalizer left go to the
+   * namespace's releaser (batched deletion) instead of each waking its own workflow (BATCHED_RELEASE=0 turns it off).
+   */
+  releaser?: boolean;
   /** Writes the workflows made themselves (the bind): their events wake nobody, as the workflow ignores them. */
   ownWrites?: OwnWrites;
 }
@@ -91,8 +96,12 @@ export class Watcher {
         this.cache.on(event, h);
       },
       enqueue: (key, run, o) => this.queue.add(key, run, o),
-      metasyncDirty: (kind, name) => {
-        if (this.opts.metasync) this.queue.add(`metasync/${kind}/${name}`, () => signalMetaSync(this.client, this.opts, this.cache.namespace, metasyncDirtySignal, { key: `${kind}/${name}` }));
+      metasyncDirty: (kind, name, tombstone) => {
+        if (!this.opts.metasync) return;
+        // A tombstone has its own queue key: a plain mark queued after it (the latest work for a key wins) must not
+        // drop it.
+        const key = `metasync/${kind}/${name}${tombstone ? '/tombstone' : ''}`;
+        this.queue.add(key, () => signalMetaSync(this.client, this.opts, this.cache.namespace, metasyncDirtySignal, { key: `${kind}/${name}`, ...(tombstone ? { tombstone } : {}) }));
       },
       startOrSignal: (o) =>
         this.queue.add(o.key, async () => {

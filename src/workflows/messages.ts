@@ -429,6 +429,49 @@ export function placerStartOptions(o: { taskQueue: string; timings: Timings }, n
   };
 }
 
+// ---- releaser (v0.17.0): batched deletion of bound volumes ----
+export const releaserWorkflowId = (namespace: string): string => `releaser/${namespace}`;
+
+/** A bound volume being deleted, with the pool it is bound to (whose ledger releases it). */
+export interface ReleaserItem {
+  ref: VolumeRef;
+  pool: string;
+}
+
+export interface ReleaserWorkflowInput {
+  namespace: string;
+  timings: Timings;
+  /** Volumes taken and not yet finalized, carried across continue-as-new. */
+  items?: ReleaserItem[];
+  /** Totals so far (shown in the run's details and the query). */
+  released?: number;
+  handedOff?: number;
+}
+
+/** The watcher hands bound volumes being deleted (only the in-state finalizer left) to the releaser in batches. */
+export const releaseVolumesSignal = defineSignal<[{ volumes: ReleaserItem[] }]>('releaseVolumes');
+
+/** What the releaser did with one volume: released (ledger, then finalizer), gone already, or handed to its own workflow. */
+export type ReleaserOutcome = { uid: string; result: 'released' | 'gone' | 'handoff'; why?: string };
+
+export interface ReleaserView {
+  items: number;
+  released: number;
+  handedOff: number;
+  volume?: ReleaserItem;
+}
+export const releaserQuery = defineQuery<ReleaserView, [string?]>('releaser');
+
+export function releaserStartOptions(o: { taskQueue: string; timings: Timings }, namespace: string) {
+  const input: ReleaserWorkflowInput = { namespace, timings: o.timings };
+  return {
+    workflowId: releaserWorkflowId(namespace),
+    taskQueue: o.taskQueue,
+    args: [input] as [ReleaserWorkflowInput],
+    staticSummary: `Releaser of ${namespace}: deleted AntstorVolumes released from their pools' ledgers and finalized in batches`,
+  };
+}
+
 // ---- MetaSync ----
 export interface MetaSyncWorkflowInput {
   namespace: string;

@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { Finalizers, Labels } from '../../src/api/constants.js';
-import { placementQuery, placerWorkflowId, poolTaskQueueFor, volumeEventSignal, volumeWorkflowId, VOLUME_REVISION, ledgerQuery, poolWorkflowId, type VolumeWorkflowInput } from '../../src/workflows/messages.js';
+import { Finalizers, GROUP, Labels, PLURAL_VOLUME, VERSION } from '../../src/api/constants.js';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { placementQuery, placerWorkflowId, releaserWorkflowId, poolTaskQueueFor, volumeEventSignal, volumeWorkflowId, VOLUME_REVISION, ledgerQuery, poolWorkflowId, type VolumeWorkflowInput } from '../../src/workflows/messages.js';
 import { activityTypes, startInput } from '../harness/history.js';
 import { eventually } from '../harness/eventually.js';
 import { testEnv, type TestEnv } from '../harness/env.js';
@@ -121,8 +122,25 @@ describe('e2e: volumes placed end to end', function () {
       assert.equal(r.error, undefined, `replay of ${r.workflowId}: ${r.error}`);
   });
 
-  it('releases a deleted volume: the finalizer goes, the object goes, the ledger gives the bytes back', async () => {
+  /** The releaser's batches in its history: each releaserFinalize's volumes (input) and outcomes (result). */
+  async function releaserBatches(): Promise<{ uids: string[]; outcomes: { uid: string; result: string }[] }[]> {
+    const hist = await c.op!.client.workflow.getHandle(releaserWorkflowId(c.ns)).fetchHistory();
+    const decode = (p: { data?: Uint8Array | null } | undefined) => (p?.data ? JSON.parse(Buffer.from(p.data).toString('utf8')) : undefined);
+    const scheduled = new Map<string, string[]>();
+    const out: { uids: string[]; outcomes: { uid: string; result: string }[] }[] = [];
+    for (const e of hist.events ?? []) {
+      const a = e.activityTaskScheduledEventAttributes;
+      if (a?.activityType?.name === 'releaserFinalize') scheduled.set(String(e.eventId), (decode(a.input?.payloads?.[0]) as { items: { ref: { uid: string } }[] }).items.map((i) => i.ref.uid));
+      const done = e.activityTaskCompletedEventAttributes;
+      const uids = done ? scheduled.get(String(done.scheduledEventId)) : undefined;
+      if (done && uids) out.push({ uids, outcomes: decode(done.result?.payloads?.[0]) });
+    }
+    return out;
+  }
+
+  it('releases a deleted volume: the ledger gives the bytes back, then the finalizer and the object go — in a batch of the releaser, on record there', async () => {
     const v = await c.getVolume('vol-0');
+    const uid = v.metadata.uid!;
     const pool = v.spec.targetNodeId!;
     const h = c.op!.client.workflow.getHandle(poolWorkflowId({ namespace: c.ns, name: pool }));
     const before = (await h.query(ledgerQuery)).boundBytes;
@@ -135,13 +153,60 @@ describe('e2e: volumes placed end to end', function () {
       timeoutMs: 15_000,
       what: 'ledger released',
     });
-    const wf = c.op!.client.workflow.getHandle(volumeWorkflowId({ namespace: c.ns, name: 'vol-0', uid: v.metadata.uid! }));
-    const rec = await eventually(async () => {
-      const d = await wf.describe();
-      assert.equal(d.status.name, 'COMPLETED');
-      return wf.result();
+    // v0.17.0: the releaser's history holds the deletion — the volume, and what was done with it.
+    const batches = await eventually(async () => {
+      const b = (await releaserBatches()).filter((x) => x.uids.includes(uid));
+      assert.equal(b.length, 1, 'one batch finished vol-0');
+      return b;
     });
-    assert.equal(rec.phase, 'Deleted');
+    assert.deepEqual(batches[0]!.outcomes.find((o) => o.uid === uid), { uid, result: 'released' });
+    // The volume's parked run was not woken: its one run is the placement's.
+    const runs: string[] = [];
+    for await (const w of c.op!.client.workflow.list({ query: `WorkflowId = '${volumeWorkflowId({ namespace: c.ns, name: 'vol-0', uid })}'` })) runs.push(w.status.name);
+    assert.deepEqual(runs, ['COMPLETED']);
+  });
+
+  it('a deletion the node agent still holds goes to the volume\'s own workflow; once the agent lets go, the releaser finishes it', async () => {
+    const v = await c.getVolume('vol-1');
+    const uid = v.metadata.uid!;
+    const pool = c.op!.client.workflow.getHandle(poolWorkflowId({ namespace: c.ns, name: v.spec.targetNodeId! }));
+    const held = async () => (await pool.query(ledgerQuery)).bindings.some((b) => b.uid === uid);
+    assert.ok(await held());
+    // The agent's finalizer (it has an LV to remove), added as the agent does: read-modify-write.
+    await eventually(async () => {
+      const cur = await c.getVolume('vol-1');
+      await c.co.patchNamespacedCustomObject(
+        { group: GROUP, version: VERSION, namespace: c.ns, plural: PLURAL_VOLUME, name: 'vol-1', body: { metadata: { resourceVersion: cur.metadata.resourceVersion, finalizers: [...(cur.metadata.finalizers ?? []), Finalizers.KernelLVol] } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    }, { timeoutMs: 10_000 });
+    await c.deleteVolume('vol-1');
+    // Its own workflow (a new run) waits for the agent; the bytes stay held, the volume stays.
+    const id = volumeWorkflowId({ namespace: c.ns, name: 'vol-1', uid });
+    await eventually(async () => {
+      const rec = await c.op!.client.workflow.getHandle(id).query(placementQuery);
+      assert.equal(rec.phase, 'Deleting');
+    }, { timeoutMs: 20_000, what: 'its own workflow deleting' });
+    assert.ok((await c.getVolume('vol-1')).metadata.deletionTimestamp);
+    assert.ok(await held(), 'released while the agent still holds the volume');
+    // The agent is done: only the in-state finalizer is left, and the releaser takes it from there.
+    await eventually(async () => {
+      const cur = await c.getVolume('vol-1');
+      await c.co.patchNamespacedCustomObject(
+        { group: GROUP, version: VERSION, namespace: c.ns, plural: PLURAL_VOLUME, name: 'vol-1', body: { metadata: { resourceVersion: cur.metadata.resourceVersion, finalizers: (cur.metadata.finalizers ?? []).filter((f) => f !== Finalizers.KernelLVol) } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    }, { timeoutMs: 10_000 });
+    await eventually(async () => assert.ok(!(await c.listVolumes()).some((x) => x.metadata.name === 'vol-1'), 'vol-1 still exists'), { timeoutMs: 30_000 });
+    await eventually(async () => assert.ok(!(await held()), 'ledger still holds vol-1'), { timeoutMs: 15_000 });
+    const mine = (await releaserBatches()).flatMap((b) => b.outcomes).filter((o) => o.uid === uid);
+    assert.deepEqual(mine, [{ uid, result: 'released' }]);
+    // Its own workflow, told of the deletion, ends Deleted.
+    await eventually(async () => {
+      const d = await c.op!.client.workflow.getHandle(id).describe();
+      assert.equal(d.status.name, 'COMPLETED');
+      assert.equal((await c.op!.client.workflow.getHandle(id).result()).phase, 'Deleted');
+    }, { timeoutMs: 20_000 });
   });
 
   it('reports an unschedulable volume in status.msg with LiteIO reason counts and keeps it pending', async () => {

@@ -33,6 +33,11 @@ import {
   placeVolumesSignal,
   placerQuery,
   placerWorkflowId,
+  releaserQuery,
+  releaserWorkflowId,
+  releaseVolumesSignal,
+  type ReleaserItem,
+  type ReleaserWorkflowInput,
   volumeEventSignal,
   volumeWorkflowId,
   VOLUME_REVISION,
@@ -70,6 +75,10 @@ class FakeCluster {
   silent = new Set<string>();
   /** The placer's hand-off activity takes this long (a race with a late answer is made wide). */
   handOffDelayMs = 0;
+  /** The releaser's batch takes this long (deletions arriving meanwhile queue up). */
+  releaseDelayMs = 0;
+  /** Volumes whose agent finalizer is still there: the releaser hands them to their own workflows. */
+  agentHeld = new Set<string>();
   /** The placer's filter pass takes this long (volumes arriving meanwhile wait, undecided). */
   decideDelayMs = 0;
   /** Pools whose ledger request is held by the test (a busy pool): their probe shows a growing history. */
@@ -216,6 +225,16 @@ class FakeCluster {
           if (i.release && !this.silent.has(i.release.pool))
             await this.client().workflow.getHandle(poolWorkflowId({ namespace: 'ns', name: i.release.pool })).signal(releaseSignal, { uid: i.ref.uid, requestId: i.release.requestId });
         }
+      },
+      releaserFinalize: async ({ items }: { items: { ref: VolumeRef; pool: string }[] }) => {
+        log('releaserFinalizeStarted', items.map((i) => i.ref.uid));
+        if (this.releaseDelayMs) await new Promise((r) => setTimeout(r, this.releaseDelayMs));
+        return items.map(({ ref, pool }) => {
+          // Volumes whose agent still holds a finalizer go to their own workflows; the rest are released here.
+          const handoff = this.agentHeld.has(ref.name);
+          log('releaserFinalize', { name: ref.name, pool, handoff });
+          return handoff ? { uid: ref.uid, result: 'handoff' as const, why: 'waiting for finalizers' } : { uid: ref.uid, result: 'released' as const };
+        });
       },
       placerReleaseStrays: async ({ strays }: { strays: { uid: string; pool: string; requestId: string }[] }) => (log('placerReleaseStrays', strays), 0),
       ledgerRelease: async ({ pool, uid }: { pool: { namespace: string; name: string }; uid: string }) => {
@@ -587,6 +606,48 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
       }
       // Batched: far fewer filter passes than volumes.
       assert.ok(fake.count('placerDecide') < N / 2, `filter-pass calls: ${fake.count('placerDecide')}`);
+    });
+    const runs = await runsOf(id);
+    assert.ok(runs.filter((s) => s === 'CONTINUED_AS_NEW').length >= 1, `runs: ${runs.join(', ')}`);
+  });
+
+  it('releaser: batches waiting at the first activation, continue-as-new with batches running: every deletion finished once, none lost', async () => {
+    const tq = newQueue();
+    const fake = new FakeCluster(() => client, tq);
+    fake.releaseDelayMs = 150; // deletions pile up while a batch runs, and runs roll over with batches in flight
+    const N = 80;
+    const items: ReleaserItem[] = Array.from({ length: N }, (_, i) => ({ ref: { namespace: 'ns', name: `rv${i}`, uid: `ru${i}` }, pool: `p${i % 4}` }));
+    for (let i = 0; i < N; i += 10) fake.agentHeld.add(`rv${i}`);
+    const id = releaserWorkflowId('ns');
+    const start: ReleaserWorkflowInput = { namespace: 'ns', timings };
+    const send = (volumes: ReleaserItem[]) =>
+      client.workflow.signalWithStart('releaserWorkflow', { workflowId: id, taskQueue: tq, args: [start], signal: releaseVolumesSignal, signalArgs: [{ volumes }] });
+    // Two batches (five volumes in both) wait for the first activation: no worker yet.
+    await send(items.slice(0, 10));
+    await send(items.slice(5, 20));
+    await withWorker(fake, tq, async () => {
+      for (let i = 20; i < N; i += 4) {
+        await send(items.slice(i, i + 4));
+        // A volume sent again (the feed's timeout) while it is queued or in a batch is not taken twice.
+        if (i % 12 === 0) await send(items.slice(i, i + 2));
+        await new Promise((r) => setTimeout(r, 60));
+      }
+      const finished = () => new Set(fake.calls.filter((c) => c.name === 'releaserFinalize').map((c) => (c.arg as { name: string }).name));
+      await eventually(
+        async () => {
+          const v = await client.workflow.getHandle(id).query(releaserQuery);
+          assert.equal(v.items, 0, `in flight: ${JSON.stringify(v)}`);
+          assert.equal(finished().size, N);
+          assert.equal(v.released + v.handedOff >= N, true, JSON.stringify(v));
+        },
+        { timeoutMs: 60_000, what: 'every deletion finished' },
+      );
+      // Never two batches with the same volume at once: each volume's calls are in distinct, non-overlapping batches.
+      const batches = fake.calls.filter((c) => c.name === 'releaserFinalizeStarted').map((c) => c.arg as string[]);
+      for (const b of batches) assert.equal(new Set(b).size, b.length, `a batch holds a volume twice: ${b.join(',')}`);
+      assert.ok(batches.length < N / 2, `batched: ${batches.length} activities for ${N} volumes`);
+      const v = await client.workflow.getHandle(id).query(releaserQuery);
+      assert.equal(v.handedOff >= 8, true, `handed off: ${v.handedOff}`);
     });
     const runs = await runsOf(id);
     assert.ok(runs.filter((s) => s === 'CONTINUED_AS_NEW').length >= 1, `runs: ${runs.join(', ')}`);

@@ -9,11 +9,12 @@ import type { AntstorVolume } from '../../api/types.js';
 import { volumeRow } from '../../plugins/metasync/rows.js';
 import { volumeActivities } from './activities.js';
 import { placerActivities } from './placer-activities.js';
+import { releaserActivities } from './releaser-activities.js';
 import { scheduleActivities } from './schedule-activities.js';
 import { watchVolumes } from './watch.js';
 
 export function antstorVolumeActivities(d: ActivityDeps) {
-  return { ...scheduleActivities(d), ...volumeActivities(d), ...placerActivities(d) };
+  return { ...scheduleActivities(d), ...volumeActivities(d), ...placerActivities(d), ...releaserActivities(d) };
 }
 
 export const antstorVolume: KindModule = {

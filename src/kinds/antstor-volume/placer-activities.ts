@@ -48,7 +48,7 @@ export interface PlacerBindItem {
 export type PlacerBindResult = { uid: string; result: 'bound' | 'gone' | 'elsewhere' };
 
 /** Runs `fn` over `items`, at most `n` at a time, results in input order. */
-async function mapLimit<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -67,7 +67,7 @@ async function readVolume(d: ActivityDeps, ref: VolumeRef): Promise<AntstorVolum
 }
 
 /** Starts (or signals) the volume's workflow: with its placement when the placer bound it, bare when handed off. */
-async function startVolumeWorkflow(d: Pick<ActivityDeps, 'temporal' | 'taskQueue' | 'timings'>, input: VolumeWorkflowInput, resourceVersion: string): Promise<void> {
+export async function startVolumeWorkflow(d: Pick<ActivityDeps, 'temporal' | 'taskQueue' | 'timings'>, input: VolumeWorkflowInput, resourceVersion: string): Promise<void> {
   await d.temporal.workflow.signalWithStart('volumeWorkflow', {
     ...volumeStartOptions(d, input),
     signal: volumeEventSignal,

@@ -69,6 +69,22 @@ describe('placer feed: what goes to the placer, and when', () => {
     }
   });
 
+  it('done() says whether the volume had been sent (the releaser feed relies on it to skip the fallback release)', async () => {
+    const batches: string[][] = [];
+    const feed = new PlacerFeed(fakeClient(batches), { taskQueue: 'tq', timings: DEFAULT_TIMINGS }, 'ns', quiet, { delayMs: 1, maxInFlight: 10 });
+    try {
+      feed.add(ref(1));
+      await until(() => batches.length === 1);
+      feed.add(ref(2)); // pending, not sent yet
+      assert.equal(feed.done('u-2'), false);
+      assert.equal(feed.done('u-1'), true);
+      assert.equal(feed.done('u-1'), false, 'only once');
+      assert.equal(feed.done('u-9'), false);
+    } finally {
+      feed.close();
+    }
+  });
+
   it('a volume never seen leaving stops counting after the timeout, and is sent again only while it is still new', async () => {
     const batches: string[][] = [];
     const stillNew = new Set(['u-1']);

@@ -11,7 +11,9 @@ import { poolWorkflowId, releaseSignal, retryPlacementSignal, volumeEventSignal,
 import type { WatchContext } from '../kind.js';
 import { wakePool } from '../storage-pool/watch.js';
 import { PlacerFeed } from './placer-feed.js';
+import { ReleaserFeed } from './releaser-feed.js';
 import { volumeWakeKey } from './wake-key.js';
+import { volumeRow } from '../../plugins/metasync/rows.js';
 
 
 /**
@@ -24,6 +26,16 @@ function newPending(v: AntstorVolume): boolean {
 
 const created = (v: AntstorVolume): number => Date.parse(v.metadata.creationTimestamp ?? '') || 0;
 
+/**
+ * A deletion the releaser can finish (v0.17.0): bound, being deleted, and only the controller's in-state finalizer
+ * left (the node agent's are gone). Anything else — an agent still cleaning up, a dead pool's grace period, plugins'
+ * deletion hooks — is the volume's own workflow's.
+ */
+function releasable(v: AntstorVolume): boolean {
+  const f = v.metadata.finalizers ?? [];
+  return !!v.metadata.deletionTimestamp && !!v.spec?.targetNodeId && f.length === 1 && f[0] === Finalizers.InState;
+}
+
 export function watchVolumes(ctx: WatchContext): void {
   const feed = ctx.opts.placer
     ? new PlacerFeed(ctx.client, ctx.opts, ctx.namespace, ctx.log, {
@@ -34,8 +46,19 @@ export function watchVolumes(ctx: WatchContext): void {
         },
       })
     : undefined;
+  const releaser =
+    feed && ctx.opts.releaser
+      ? new ReleaserFeed(ctx.client, ctx.opts, ctx.namespace, ctx.log, {
+          ...(ctx.opts.placerMaxInFlight ? { maxInFlight: ctx.opts.placerMaxInFlight } : {}),
+          stillNew: (sent) => {
+            const v = ctx.cache.getVolume(sent.ref.name);
+            return v && v.metadata.uid === sent.ref.uid && releasable(v) ? { ref: sent.ref, pool: v.spec.targetNodeId! } : undefined;
+          },
+        })
+      : undefined;
   const since = Date.now();
   if (feed) ctx.onStop(() => feed.close());
+  if (releaser) ctx.onStop(() => releaser.close());
   ctx.on<AntstorVolume>('volume', (e) => {
     const v = e.obj;
     const name = v.metadata.name!;
@@ -44,6 +67,9 @@ export function watchVolumes(ctx: WatchContext): void {
     const old = e.type === 'update' ? (e.old as AntstorVolume | undefined) : undefined;
     // Bound, reported, being deleted or gone: no longer with the placer (its window makes room for the next).
     if (feed && (e.type === 'delete' || !newPending(v))) feed.done(uid);
+    // Gone: no longer with the releaser. One it had (sent and not expired) is released by it, before its finalizer
+    // went or on finding it gone, so the watcher's own fallback release below is not needed.
+    const released = !!releaser && e.type === 'delete' && releaser.done(uid);
     if (old && !ctx.opts.statusOnlyWakes && volumeWakeKey(old) === volumeWakeKey(v)) {
       // Status only (our own status.msg, the agent's status): no workflow task for it; MetaSync mirrors status.
       if (ctx.opts.metasync) ctx.metasyncDirty('AntstorVolume', name);
@@ -59,6 +85,14 @@ export function watchVolumes(ctx: WatchContext): void {
       if (ctx.opts.metasync) ctx.metasyncDirty('AntstorVolume', name);
       return;
     }
+    if (releaser && e.type !== 'delete' && releasable(v)) {
+      // v0.17.0: released and finalized in a batch by the releaser; the volume's parked run is not woken.
+      const item = { ref: { namespace: ctx.namespace, name, uid }, pool: v.spec.targetNodeId! };
+      ctx.enqueue(`volume/${name}/${uid}`, async () => releaser.add(item));
+      // MetaSync's HandleDeletion, which the volume's own workflow would have run: the row as of the deletion.
+      if (ctx.opts.metasync) ctx.metasyncDirty('AntstorVolume', name, { row: volumeRow(v), resourceVersion: /^\d+$/.test(rv) ? Number(rv) : 0 });
+      return;
+    }
     if (feed && e.type !== 'delete' && newPending(v)) {
       // v0.8.0: admitted in a batch by the placer, which starts the volume's workflow once it is bound.
       const ref = { namespace: ctx.namespace, name, uid };
@@ -66,7 +100,7 @@ export function watchVolumes(ctx: WatchContext): void {
       if (ctx.opts.metasync) ctx.metasyncDirty('AntstorVolume', name);
       return;
     }
-    ctx.enqueue(`volume/${name}/${uid}`, () => signalVolume(ctx, name, uid, ev, v.spec?.targetNodeId, volumeWakeKey(v)), { background: placed });
+    ctx.enqueue(`volume/${name}/${uid}`, () => signalVolume(ctx, name, uid, ev, released ? undefined : v.spec?.targetNodeId, volumeWakeKey(v)), { background: placed });
     if (e.type === 'delete' && ctx.opts.metasync) ctx.metasyncDirty('AntstorVolume', name);
     if (e.type === 'delete' && v.spec?.targetNodeId) {
       ctx.capacityChanged(`volume ${name} released ${v.spec.targetNodeId}`);

@@ -10,15 +10,19 @@ import {
   placementQuery,
   placerQuery,
   placeVolumesSignal,
+  releaserQuery,
+  releaseVolumesSignal,
   reserveRepliesSignal,
   reserveReplySignal,
   retryPlacementSignal,
   volumeEventSignal,
   type PlacementRecord,
   type PlacerWorkflowInput,
+  type ReleaserWorkflowInput,
   type VolumeWorkflowInput,
 } from '../../workflows/messages.js';
 import { PlacerManager } from './placer-manager.js';
+import { ReleaserManager } from './releaser-manager.js';
 import { VolumeManager } from './volume-manager.js';
 
 export const VOLUME_PATCHES = {
@@ -73,4 +77,16 @@ export async function placerWorkflow(input: PlacerWorkflowInput): Promise<void> 
   setHandler(placerQuery, (volume) => placer.view(volume));
   const next = await placer.run();
   await continueAsNew<typeof placerWorkflow>(next);
+}
+
+/**
+ * ReleaserWorkflow (v0.17.0): one per namespace; finishes the deletion of bound volumes in batches — each pool's
+ * ledger released, then the in-state finalizer removed (ReleaserManager).
+ */
+export async function releaserWorkflow(input: ReleaserWorkflowInput): Promise<void> {
+  const releaser = new ReleaserManager(input);
+  setHandler(releaseVolumesSignal, ({ volumes }) => releaser.onRelease(volumes));
+  setHandler(releaserQuery, (volume) => releaser.view(volume));
+  const next = await releaser.run();
+  await continueAsNew<typeof releaserWorkflow>(next);
 }
