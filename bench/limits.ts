@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
-import { GROUP, PLURAL_VOLUME, VERSION } from '../src/api/constants.js';
+import { Finalizers, GROUP, PLURAL_VOLUME, VERSION } from '../src/api/constants.js';
 import { REPO_ROOT } from '../src/embedded/bins.js';
 import { inParallel } from '../test/harness/capacity-sampler.js';
 import { GiB, newTestCluster } from '../test/harness/cluster.js';
@@ -41,6 +41,30 @@ export async function patchLoop(env: TestEnv, concurrency: number, durationMs = 
     }),
   );
   return (done / (performance.now() - t0)) * 1000;
+}
+
+/**
+ * W3's raw limit (v0.17.0): deletions per second when nothing but the two writes a deletion needs reach the API
+ * server — the DELETE (which, with a finalizer, only sets deletionTimestamp) and the patch that removes the
+ * finalizer — `concurrency` volumes at a time, no controller running.
+ */
+export async function deleteLoop(env: TestEnv, concurrency: number, n = 500): Promise<number> {
+  const c = await newTestCluster(env, 'del');
+  const co = env.kube.kubeConfig.makeApiClient(CustomObjectsApi);
+  const at = (name: string) => ({ group: GROUP, version: VERSION, namespace: c.ns, plural: PLURAL_VOLUME, name });
+  const names = Array.from({ length: n }, (_, i) => `d-${i}`);
+  await inParallel(names, 16, async (name) => {
+    await c.createVolume(name, { size: GiB });
+    await co.patchNamespacedCustomObject({ ...at(name), body: { metadata: { finalizers: [Finalizers.InState] } } }, merge);
+  });
+  const t0 = performance.now();
+  await inParallel(names, concurrency, async (name) => {
+    await co.deleteNamespacedCustomObject(at(name));
+    await co.patchNamespacedCustomObject({ ...at(name), body: { metadata: { finalizers: null } } }, merge);
+  });
+  const rate = (n / (performance.now() - t0)) * 1000;
+  await c.stop();
+  return rate;
 }
 
 /** Floor "placements" per second: n bare volume workflows into `pools` bare pool workflows, `concurrency` starts at a time. */

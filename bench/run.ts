@@ -32,7 +32,7 @@ import { dirname, join } from 'node:path';
 import { REPO_ROOT } from '../src/embedded/bins.js';
 import { GiB } from '../test/harness/cluster.js';
 import { teardownEnv, testEnv } from '../test/harness/env.js';
-import { patchLoop, temporalFloor, temporalStartFloor } from './limits.js';
+import { deleteLoop, patchLoop, temporalFloor, temporalStartFloor } from './limits.js';
 import { startTemporalServer } from '../src/embedded/temporal-server.js';
 import { runPlacement, type DeletionResult, type PlacementResult, type RestartResult } from './workload.js';
 
@@ -121,6 +121,8 @@ async function e2eBench() {
     line('limits', {
       mergePatchPerSec1: +patch1.toFixed(1),
       [`mergePatchPerSec${concurrency}`]: +patch16.toFixed(1),
+      // v0.17.0: W3's raw limit, a deletion's two writes (DELETE, then the finalizer patch), no controller.
+      [`deletePerSec${concurrency}`]: +(await deleteLoop(env, concurrency)).toFixed(1),
       temporalFloorPerSec: +(await temporalFloor(env, volumes, pools, concurrency)).toFixed(1),
       // v0.8.0's per-volume part: one run started with its placement, ending in its first task (plain, eager).
       startFloorPerSec: +(await temporalStartFloor(env, volumes, concurrency, false)).toFixed(1),
@@ -194,6 +196,7 @@ async function e2eBench() {
             ...(lim['eagerStartFloorPerSec'] ? { W1OverEagerStartFloor: +(w.placementsPerSec / lim['eagerStartFloorPerSec']).toFixed(3) } : {}),
           }
         : {}),
+      ...(results['W3'] && lim[`deletePerSec${concurrency}`] ? { W3OverDeleteLoop: +((results['W3'] as DeletionResult).deletionsPerSec / lim[`deletePerSec${concurrency}`]!).toFixed(3) } : {}),
       ...(ws ? { W1TemporalServerOverItsFloor: +(ws.placementsPerSec / ws.temporalFloorPerSec).toFixed(3) } : {}),
     });
     console.log('');
@@ -242,7 +245,14 @@ async function e2eBench() {
         );
     }
     const d = results['W3'] as DeletionResult | undefined;
-    if (d) console.log(`W3: ${d.volumes} deleted and released in ${d.seconds} s (${d.deletionsPerSec}/s), controller CPU ${d.controllerCpuSec} s`);
+    if (d) {
+      console.log(`W3: ${d.volumes} deleted and released in ${d.seconds} s (${d.deletionsPerSec}/s), controller CPU ${d.controllerCpuSec} s; every DELETE sent after ${d.deletesSentSec} s, every volume gone after ${d.allGoneSec} s`);
+      if (d.cpu)
+        console.log(`W3 CPU: ${d.cpu.machineBusySec} s busy of ${d.cpu.wallSec} s x ${d.cpu.cores} cores: ${Object.entries(d.cpu.byProcess).map(([p, s]) => `${p} ${s}`).join(', ')}, other ${d.cpu.otherSec}`);
+      for (const [q, v] of Object.entries(d.sdk ?? {}))
+        console.log(`W3 worker ${q}: ${v['workflowTasks']} workflow tasks, waiting ${v['wftScheduleToStartMeanMs']} ms in the queue and running ${v['wftExecutionMeanMs']} ms on average; activities wait ${v['activityScheduleToStartMeanMs']} ms`);
+      if (d.apiRequests) console.log(`W3 API requests per deletion (the benchmark's DELETE included): ${Object.entries(d.apiRequests.perPlacement).map(([q, n]) => `${q} ${n}`).join(', ')}`);
+    }
     mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
     // A run without the dev-server W1 (BENCH_DEV=0) does not replace the full run's file.
     const partial = process.env['BENCH_TEMPORAL_SERVER'] === '0';
