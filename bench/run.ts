@@ -178,8 +178,10 @@ async function e2eBench() {
         const senv = { ...env, temporal: server };
         const floor = await temporalFloor(senv, volumes, pools, concurrency);
         const eagerFloor = await temporalStartFloor(senv, volumes, concurrency, true);
-        const ws = await runPlacement(senv, { name: 'W1s', pools, volumes, concurrency });
+        const ws = await runPlacement(senv, { name: 'W1s', pools, volumes, concurrency, deleteAfter: true });
         line('W1_temporalServer', { ...ws.placement, temporalFloorPerSec: +floor.toFixed(1), eagerStartFloorPerSec: +eagerFloor.toFixed(1) });
+        // v0.17.0: W3 on the production server too (each release and each batch is a database transaction there).
+        if (ws.deletion) line('W3_temporalServer', ws.deletion);
       } finally {
         await server.stop();
         rmSync(dir, { recursive: true, force: true });
@@ -197,6 +199,8 @@ async function e2eBench() {
           }
         : {}),
       ...(results['W3'] && lim[`deletePerSec${concurrency}`] ? { W3OverDeleteLoop: +((results['W3'] as DeletionResult).deletionsPerSec / lim[`deletePerSec${concurrency}`]!).toFixed(3) } : {}),
+      // The delete loop is the API server's limit alone, the same whichever Temporal runs beside it.
+      ...(results['W3_temporalServer'] && lim[`deletePerSec${concurrency}`] ? { W3TemporalServerOverDeleteLoop: +((results['W3_temporalServer'] as DeletionResult).deletionsPerSec / lim[`deletePerSec${concurrency}`]!).toFixed(3) } : {}),
       ...(ws ? { W1TemporalServerOverItsFloor: +(ws.placementsPerSec / ws.temporalFloorPerSec).toFixed(3) } : {}),
     });
     console.log('');
@@ -244,14 +248,16 @@ async function e2eBench() {
           `${k} restart: ready in ${r.restartToReadySec} s, caught up in ${r.restartToCaughtUpSec} s, next placement ${r.firstPlacementAfterRestartMs} ms, CPU ${r.controllerCpuSec} s, peak RSS ${r.controllerPeakRssMiB} MiB`,
         );
     }
-    const d = results['W3'] as DeletionResult | undefined;
-    if (d) {
-      console.log(`W3: ${d.volumes} deleted and released in ${d.seconds} s (${d.deletionsPerSec}/s), controller CPU ${d.controllerCpuSec} s; every DELETE sent after ${d.deletesSentSec} s, every volume gone after ${d.allGoneSec} s`);
-      if (d.cpu)
-        console.log(`W3 CPU: ${d.cpu.machineBusySec} s busy of ${d.cpu.wallSec} s x ${d.cpu.cores} cores: ${Object.entries(d.cpu.byProcess).map(([p, s]) => `${p} ${s}`).join(', ')}, other ${d.cpu.otherSec}`);
-      for (const [q, v] of Object.entries(d.sdk ?? {}))
-        console.log(`W3 worker ${q}: ${v['workflowTasks']} workflow tasks, waiting ${v['wftScheduleToStartMeanMs']} ms in the queue and running ${v['wftExecutionMeanMs']} ms on average; activities wait ${v['activityScheduleToStartMeanMs']} ms`);
-      if (d.apiRequests) console.log(`W3 API requests per deletion (the benchmark's DELETE included): ${Object.entries(d.apiRequests.perPlacement).map(([q, n]) => `${q} ${n}`).join(', ')}`);
+    for (const k of ['W3', 'W3_temporalServer']) {
+      const d = results[k] as DeletionResult | undefined;
+      if (d) {
+        console.log(`${k}: ${d.volumes} deleted and released in ${d.seconds} s (${d.deletionsPerSec}/s), controller CPU ${d.controllerCpuSec} s; every DELETE sent after ${d.deletesSentSec} s, every volume gone after ${d.allGoneSec} s`);
+        if (d.cpu)
+          console.log(`${k} CPU: ${d.cpu.machineBusySec} s busy of ${d.cpu.wallSec} s x ${d.cpu.cores} cores: ${Object.entries(d.cpu.byProcess).map(([p, s]) => `${p} ${s}`).join(', ')}, other ${d.cpu.otherSec}`);
+        for (const [q, v] of Object.entries(d.sdk ?? {}))
+          console.log(`${k} worker ${q}: ${v['workflowTasks']} workflow tasks, waiting ${v['wftScheduleToStartMeanMs']} ms in the queue and running ${v['wftExecutionMeanMs']} ms on average; activities wait ${v['activityScheduleToStartMeanMs']} ms`);
+        if (d.apiRequests) console.log(`${k} API requests per deletion (the benchmark's DELETE included): ${Object.entries(d.apiRequests.perPlacement).map(([q, n]) => `${q} ${n}`).join(', ')}`);
+      }
     }
     mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
     // A run without the dev-server W1 (BENCH_DEV=0) does not replace the full run's file.
