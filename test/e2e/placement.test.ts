@@ -2,12 +2,16 @@
  * Walking skeleton against the real servers: API server → watcher → workflows → activities → API server.
  */
 import assert from 'node:assert/strict';
-import { Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '../../src/embedded/bins.js';
 import proto from '@temporalio/proto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { Finalizers, GROUP, Labels, PLURAL_VOLUME, VERSION } from '../../src/api/constants.js';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { placementQuery, placerWorkflowId, releaserWorkflowId, poolTaskQueueFor, volumeEventSignal, volumeWorkflowId, VOLUME_REVISION, ledgerQuery, poolWorkflowId, type VolumeWorkflowInput } from '../../src/workflows/messages.js';
+import { DEFAULT_TIMINGS, placementQuery, placerWorkflowId, releaserQuery, releaserWorkflowId, poolTaskQueueFor, volumeEventSignal, volumeWorkflowId, VOLUME_REVISION, ledgerQuery, poolWorkflowId, type VolumeWorkflowInput } from '../../src/workflows/messages.js';
 import { activityTypes, startInput } from '../harness/history.js';
 import { eventually } from '../harness/eventually.js';
 import { testEnv, type TestEnv } from '../harness/env.js';
@@ -207,6 +211,34 @@ describe('e2e: volumes placed end to end', function () {
       assert.equal(d.status.name, 'COMPLETED');
       assert.equal((await c.op!.client.workflow.getHandle(id).result()).phase, 'Deleted');
     }, { timeoutMs: 20_000 });
+  });
+
+  it('explain says when a deletion waits in the releaser', async () => {
+    // The releaser's batch is held by a worker of this test (its activity never returns), so the volume stays
+    // queued there, as under a slow API server: the operator's watcher signals the releaser that is running.
+    const wf = c.op!.client.workflow;
+    await wf.getHandle(releaserWorkflowId(c.ns)).terminate('the test holds the releaser').catch(() => undefined);
+    const taskQueue = `held-releaser-${c.ns}`;
+    await wf.start('releaserWorkflow', { workflowId: releaserWorkflowId(c.ns), taskQueue, args: [{ namespace: c.ns, timings: DEFAULT_TIMINGS }] });
+    const nc = await NativeConnection.connect({ address: env.temporal.address });
+    let letGo!: () => void;
+    const held = new Promise<void>((r) => (letGo = r));
+    const worker = await Worker.create({ connection: nc, namespace: env.temporal.namespace, taskQueue, workflowBundle: env.workflowBundle, activities: { releaserFinalize: async () => (await held, []) } });
+    const run = worker.run();
+    try {
+      const v = await c.getVolume('vol-2');
+      await c.deleteVolume('vol-2');
+      await eventually(async () => assert.equal((await wf.getHandle(releaserWorkflowId(c.ns)).query(releaserQuery, 'vol-2')).volume?.ref.uid, v.metadata.uid), { timeoutMs: 15_000, what: 'vol-2 in the releaser' });
+      const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'explain', `${c.ns}/vol-2`, '--kubeconfig', env.kube.kubeconfigPath, '--temporal-address', env.temporal.address]);
+      assert.match(stdout, new RegExp(`volume ${c.ns}/vol-2: being deleted by releaser/${c.ns} \\(its ledger on pool ${v.spec.targetNodeId} released, then its finalizer removed; 1 volumes queued there\\)`));
+    } finally {
+      // Hand the namespace back to the operator's own releaser (it finishes vol-2 from the watcher's next send).
+      await wf.getHandle(releaserWorkflowId(c.ns)).terminate('test done').catch(() => undefined);
+      letGo();
+      worker.shutdown();
+      await run;
+      await nc.close();
+    }
   });
 
   it('reports an unschedulable volume in status.msg with LiteIO reason counts and keeps it pending', async () => {

@@ -12,23 +12,13 @@ import type { ActivityDeps } from '../../activities/deps.js';
 import type { ReleaserItem, ReleaserOutcome } from '../../workflows/messages.js';
 import { releaseFromLedger } from '../storage-pool/ledger-activities.js';
 import { mapLimit, startVolumeWorkflow } from './placer-activities.js';
+import { releaserRefuses } from './releaser-rules.js';
+
 
 /** Finalizer patches at once: the API server's write rate, not ours, is the limit (bench: merge patches, 16 at a time). */
 const PATCHES_AT_ONCE = 16;
 /** Release signals at once (each is one small RPC to the Temporal server). */
 const SIGNALS_AT_ONCE = 32;
-
-/** Why this deletion is not the releaser's to finish (undefined: it is). */
-export function releaserRefuses(v: AntstorVolume, pool: string, withPlugins: boolean): string | undefined {
-  if (withPlugins) return 'reconciler plugins run their deletion hooks';
-  if (!v.metadata.deletionTimestamp) return 'not being deleted';
-  if (v.spec?.targetNodeId !== pool) return `bound to ${v.spec?.targetNodeId || 'no pool'}, not ${pool}`;
-  const fins = v.metadata.finalizers ?? [];
-  if (!fins.includes(Finalizers.InState)) return 'no in-state finalizer';
-  const others = fins.filter((f) => f !== Finalizers.InState);
-  if (others.length) return `waiting for finalizers ${others.join(', ')}`;
-  return undefined;
-}
 
 /** The volume with its deletion showing: the cache's copy when it shows it, else the API server's. */
 async function readDeleting(d: ActivityDeps, it: ReleaserItem): Promise<AntstorVolume | undefined> {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { Finalizers } from '../../api/constants.js';
 import type { AntstorVolume } from '../../api/types.js';
-import { releaserRefuses } from './releaser-activities.js';
+import { releasable, releaserRefuses } from './releaser-rules.js';
 
 function deleting(o: { finalizers?: string[]; target?: string; deleting?: boolean } = {}): AntstorVolume {
   return {
@@ -32,5 +32,13 @@ describe('releaser: which deletions it finishes', () => {
       [deleting({ finalizers: [Finalizers.InState, Finalizers.KernelLVol, Finalizers.SpdkTarget] }), 'p1', false, new RegExp(`waiting for finalizers ${Finalizers.KernelLVol}, ${Finalizers.SpdkTarget}`)],
     ];
     for (const [v, pool, plugins, why] of cases) assert.match(releaserRefuses(v, pool, plugins) ?? '', why);
+  });
+
+  it('the watcher hands over exactly the deletions the releaser finishes', () => {
+    assert.equal(releasable(deleting()), true);
+    assert.equal(releasable(deleting({ deleting: false })), false);
+    assert.equal(releasable(deleting({ target: '' })), false);
+    assert.equal(releasable(deleting({ finalizers: [Finalizers.InState, Finalizers.KernelLVol] })), false);
+    assert.equal(releasable(deleting({ finalizers: [] })), false);
   });
 });

@@ -12,6 +12,7 @@ import type { WatchContext } from '../kind.js';
 import { wakePool } from '../storage-pool/watch.js';
 import { PlacerFeed } from './placer-feed.js';
 import { ReleaserFeed } from './releaser-feed.js';
+import { releasable } from './releaser-rules.js';
 import { volumeWakeKey } from './wake-key.js';
 import { volumeRow } from '../../plugins/metasync/rows.js';
 
@@ -25,16 +26,6 @@ function newPending(v: AntstorVolume): boolean {
 }
 
 const created = (v: AntstorVolume): number => Date.parse(v.metadata.creationTimestamp ?? '') || 0;
-
-/**
- * A deletion the releaser can finish (v0.17.0): bound, being deleted, and only the controller's in-state finalizer
- * left (the node agent's are gone). Anything else — an agent still cleaning up, a dead pool's grace period, plugins'
- * deletion hooks — is the volume's own workflow's.
- */
-function releasable(v: AntstorVolume): boolean {
-  const f = v.metadata.finalizers ?? [];
-  return !!v.metadata.deletionTimestamp && !!v.spec?.targetNodeId && f.length === 1 && f[0] === Finalizers.InState;
-}
 
 export function watchVolumes(ctx: WatchContext): void {
   const feed = ctx.opts.placer
