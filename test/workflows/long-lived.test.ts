@@ -615,7 +615,7 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
     const tq = newQueue();
     const fake = new FakeCluster(() => client, tq);
     fake.releaseDelayMs = 150; // deletions pile up while a batch runs, and runs roll over with batches in flight
-    const N = 80;
+    const N = 120; // in 25 waves: enough signals, tasks and batches that the runs roll over (40 events) every time
     const items: ReleaserItem[] = Array.from({ length: N }, (_, i) => ({ ref: { namespace: 'ns', name: `rv${i}`, uid: `ru${i}` }, pool: `p${i % 4}` }));
     for (let i = 0; i < N; i += 10) fake.agentHeld.add(`rv${i}`);
     const id = releaserWorkflowId('ns');
@@ -630,7 +630,7 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
         await send(items.slice(i, i + 4));
         // A volume sent again (the feed's timeout) while it is queued or in a batch is not taken twice.
         if (i % 12 === 0) await send(items.slice(i, i + 2));
-        await new Promise((r) => setTimeout(r, 60));
+        await new Promise((r) => setTimeout(r, 100));
       }
       const finished = () => new Set(fake.calls.filter((c) => c.name === 'releaserFinalize').map((c) => (c.arg as { name: string }).name));
       await eventually(
@@ -647,10 +647,15 @@ describe('long-lived workflow paths (first activation, continue-as-new)', functi
       for (const b of batches) assert.equal(new Set(b).size, b.length, `a batch holds a volume twice: ${b.join(',')}`);
       assert.ok(batches.length < N / 2, `batched: ${batches.length} activities for ${N} volumes`);
       const v = await client.workflow.getHandle(id).query(releaserQuery);
-      assert.equal(v.handedOff >= 8, true, `handed off: ${v.handedOff}`);
+      assert.equal(v.handedOff >= N / 10, true, `handed off: ${v.handedOff}`);
+      // With the worker still there (a roll-over due in the last task runs), and the list read until it shows it:
+      // the dev server's visibility may trail the run by a moment.
+      await eventually(async () => {
+        const runs = await runsOf(id);
+        const d = await client.workflow.getHandle(id).describe();
+        assert.ok(runs.filter((s) => s === 'CONTINUED_AS_NEW').length >= 1, `runs: ${runs.join(', ')}; history ${d.historyLength} events`);
+      }, { timeoutMs: 15_000, what: 'the releaser rolled over' });
     });
-    const runs = await runsOf(id);
-    assert.ok(runs.filter((s) => s === 'CONTINUED_AS_NEW').length >= 1, `runs: ${runs.join(', ')}`);
   });
 
   it('placer: continue-as-new over its carry limit keeps every volume a ledger may grant, leaves the rest to the watcher, and loses none', async () => {
