@@ -1,6 +1,7 @@
 /** MetaSync's write activities: flush changed objects and placement rows; sweep rows whose objects are gone. */
 import { redactText, type Logger } from '../logger.js';
 import { migrate } from '../plugins/metasync/schema.js';
+import { rowVersion } from '../plugins/metasync/rows.js';
 import type { MetaWriter, PlacementRow, WriteResult } from '../plugins/metasync/writer.js';
 import { KINDS, type KindModule } from '../kinds/index.js';
 import type { KubeResources } from '../kube/resources.js';
@@ -17,7 +18,6 @@ export interface MetaSyncDeps {
   log: Logger;
 }
 
-const rv = (s: string | undefined) => (s && /^\d+$/.test(s) ? Number(s) : 0);
 
 /** The kinds LiteIO mirrors to MySQL, by kind name. */
 const MIRRORED = new Map(KINDS.filter((k) => k.metaSync).map((k) => [k.kind, k as KindModule & { metaSync: NonNullable<KindModule['metaSync']> }]));
@@ -70,7 +70,7 @@ export function createMetaSyncActivities(m: MetaSyncDeps) {
             // Gone before the database answered: write the row as of its deletion, then make sure it is marked.
             r = await m.writer.upsert(table, t.row, t.resourceVersion, true, deletedStatus);
             if (r.action === 'stale' || r.action === 'unchanged') r = await m.writer.markGone(table, name, goneStatus);
-          } else r = !obj ? await m.writer.markGone(table, name, goneStatus) : await m.writer.upsert(table, row(obj), rv(obj.metadata.resourceVersion), !!obj.metadata.deletionTimestamp, deletedStatus);
+          } else r = !obj ? await m.writer.markGone(table, name, goneStatus) : await m.writer.upsert(table, row(obj), rowVersion(obj.metadata.resourceVersion), !!obj.metadata.deletionTimestamp, deletedStatus);
           results[key] = r.action;
         }
         for (const p of placements) await m.writer.recordPlacement(p);

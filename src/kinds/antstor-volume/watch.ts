@@ -14,7 +14,7 @@ import { PlacerFeed } from './placer-feed.js';
 import { ReleaserFeed } from './releaser-feed.js';
 import { releasable } from './releaser-rules.js';
 import { volumeWakeKey } from './wake-key.js';
-import { volumeRow } from '../../plugins/metasync/rows.js';
+import { rowVersion, volumeRow } from '../../plugins/metasync/rows.js';
 
 
 /**
@@ -81,7 +81,7 @@ export function watchVolumes(ctx: WatchContext): void {
       const item = { ref: { namespace: ctx.namespace, name, uid }, pool: v.spec.targetNodeId! };
       ctx.enqueue(`volume/${name}/${uid}`, async () => releaser.add(item));
       // MetaSync's HandleDeletion, which the volume's own workflow would have run: the row as of the deletion.
-      if (ctx.opts.metasync) ctx.metasyncDirty('AntstorVolume', name, { row: volumeRow(v), resourceVersion: /^\d+$/.test(rv) ? Number(rv) : 0 });
+      if (ctx.opts.metasync) ctx.metasyncDirty('AntstorVolume', name, { row: volumeRow(v), resourceVersion: rowVersion(rv) });
       return;
     }
     if (feed && e.type !== 'delete' && newPending(v)) {

@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
 import { metasyncDirtySignal, metaSyncStartOptions, type MetaSyncDirty, type Timings } from '../../workflows/messages.js';
 import type { AntstorVolume, StoragePool } from '../../api/types.js';
-import { poolRow, volumeRow } from '../metasync/rows.js';
+import { poolRow, rowVersion, volumeRow } from '../metasync/rows.js';
 import type { Plugin, PluginFactory } from '../types.js';
 
 export const METASYNC = 'MetaSync';
@@ -35,8 +35,7 @@ export function metaSyncPluginFactory(o: { client: Client; taskQueue: string; ti
       async handleDeletion(ctx) {
         const obj = ctx.object;
         const row = ctx.request.kind === 'StoragePool' ? poolRow(obj as StoragePool) : volumeRow(obj as AntstorVolume);
-        const rv = /^\d+$/.test(obj.metadata.resourceVersion ?? '') ? Number(obj.metadata.resourceVersion) : 0;
-        await mark(ctx.request.kind, ctx.request.name, { row, resourceVersion: rv });
+        await mark(ctx.request.kind, ctx.request.name, { row, resourceVersion: rowVersion(obj.metadata.resourceVersion) });
       },
     };
     return plugin;

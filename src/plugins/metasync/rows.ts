@@ -98,3 +98,6 @@ export function dataControlRow(d: AntstorDataControl): Row {
     status: d.status?.status ?? '',
   };
 }
+
+/** A row's version: the object's resourceVersion as a number (0 when it is not a plain integer). */
+export const rowVersion = (resourceVersion: string | undefined): number => (resourceVersion && /^\d+$/.test(resourceVersion) ? Number(resourceVersion) : 0);
