@@ -239,7 +239,7 @@ async function e2eBench() {
       const r = results[k] as PlacementResult | undefined;
       const rs = (results[k] as { restart?: RestartResult } | undefined)?.restart;
       for (const [when, m] of [['with pools only', r?.memoryIdle], ['once placed', r?.memory], [`restarted, every pool parked (${rs?.parkedAfterSec} s after catching up; ${rs?.poolsStillRunning} still running)`, rs?.memoryParked]] as const)
-        if (m) console.log(`${k} controller memory ${when}: RSS ${m.rssMiB} MiB = V8 heap ${m.heapTotalMiB} (${m.heapUsedMiB} used) + external ${m.externalMiB} + workflow threads' heaps ${m.workflowThreadHeapMiB ?? '?'} (${m.workflowThreadHeapUsedMiB ?? '?'} used, ${m.workflowThreadYoungMiB ?? '?'} young; main's young ${m.mainYoungMiB ?? '?'}) + native/other ${m.otherMiB}`);
+        if (m) console.log(`${k} controller memory ${when}: RSS ${m.rssMiB} MiB = V8 heap ${m.heapTotalMiB} (${m.heapUsedMiB} used) + external ${m.externalMiB} + workflow threads' heaps ${m.workflowThreadHeapMiB ?? '?'} (${m.workflowThreadHeapUsedMiB ?? '?'} used, ${m.workflowThreadYoungMiB ?? '?'} young; main's young ${m.mainYoungMiB ?? '?'}) + native/other ${m.otherMiB}${m.fileMiB !== undefined ? ` (${m.fileMiB} of it mapped files)` : ''}`);
     }
     for (const k of ['W2_1k', 'W2']) {
       const r = (results[k] as { restart?: RestartResult } | undefined)?.restart;

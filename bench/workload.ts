@@ -71,6 +71,22 @@ export interface MemoryBreakdown {
   mainYoungMiB?: number;
   /** The rest: native code and allocations (the Temporal core in Rust, gRPC, V8 itself). */
   otherMiB: number;
+  /**
+   * Of the RSS, pages of mapped files (/proc/<pid>/status RssFile: the node binary's and the Temporal core's code,
+   * ICU data), which the kernel can drop and read again; the rest of `otherMiB` is anonymous memory.
+   */
+  fileMiB?: number;
+}
+
+/** RssFile of a process, in MiB (undefined off Linux or once it exited). */
+function rssFileMiB(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const m = /RssFile:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const METRICS = new WeakMap<ChildProcess, string>();
@@ -145,7 +161,8 @@ async function memoryOf(p: ChildProcess): Promise<MemoryBreakdown | undefined> {
     into[m[2]!] = (into[m[2]!] ?? 0) + Number(m[3]) / 2 ** 20;
   }
   const threads = workers['total'] ?? 0;
-  return { rssMiB: r(rss), heapUsedMiB: r(g('nodejs_heap_size_used_bytes')), heapTotalMiB: r(heapTotal), externalMiB: r(external), workflowThreadHeapMiB: r(threads), workflowThreadHeapUsedMiB: r(workers['used'] ?? 0), workflowThreadYoungMiB: r(workers['young'] ?? 0), ...(main['young'] !== undefined ? { mainYoungMiB: r(main['young']) } : {}), otherMiB: r(rss - heapTotal - external - threads) };
+  const file = rssFileMiB(p.pid);
+  return { rssMiB: r(rss), heapUsedMiB: r(g('nodejs_heap_size_used_bytes')), heapTotalMiB: r(heapTotal), externalMiB: r(external), workflowThreadHeapMiB: r(threads), workflowThreadHeapUsedMiB: r(workers['used'] ?? 0), workflowThreadYoungMiB: r(workers['young'] ?? 0), ...(main['young'] !== undefined ? { mainYoungMiB: r(main['young']) } : {}), otherMiB: r(rss - heapTotal - external - threads), ...(file !== undefined ? { fileMiB: file } : {}) };
 }
 
 /** W2's second half: the controller restarted over everything placed. */
@@ -241,6 +258,8 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
   // BENCH_PROFILE=<dir>: the controller writes a V8 CPU profile there when it exits.
   const prof = process.env['BENCH_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE']}`] : [];
   // BENCH_HEAPSNAPSHOT=<dir>: the controller writes a heap snapshot of its main thread there once placed.
+  // BENCH_CONTROLLER_NODE_ARGS: Node/V8 flags for the controller's command line (for V8 flags NODE_OPTIONS refuses).
+  prof.push(...(process.env['BENCH_CONTROLLER_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean));
   if (process.env['BENCH_HEAPSNAPSHOT']) prof.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${process.env['BENCH_HEAPSNAPSHOT']}`);
   const p = spawn(
     process.execPath,
@@ -295,6 +314,8 @@ export const MEMORY_ENV: readonly (readonly [name: string, override: string])[] 
   ['MALLOC_ARENA_MAX', 'BENCH_CONTROLLER_MALLOC_ARENA_MAX'],
   ['MALLOC_MMAP_THRESHOLD_', 'BENCH_CONTROLLER_MALLOC_MMAP_THRESHOLD'],
   ['WORKFLOW_THREAD_YOUNG_MB', 'BENCH_CONTROLLER_WORKFLOW_THREAD_YOUNG_MB'],
+  ['WORKFLOW_STACK_TRACES', 'BENCH_CONTROLLER_WORKFLOW_STACK_TRACES'],
+  ['V8_HEAP_GROWING_PERCENT', 'BENCH_CONTROLLER_V8_HEAP_GROWING_PERCENT'],
 ];
 
 /**
@@ -323,14 +344,17 @@ async function heapSnapshot(p: ChildProcess, dir: string): Promise<void> {
   const files = () => readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot') && f.includes(`.${p.pid}.`));
   const before = new Set(files());
   p.kill('SIGUSR2');
-  let size = -1;
-  for (const until = Date.now() + 300_000; Date.now() < until; ) {
+  // The main thread's (Node's own, written at once) and one per workflow thread (the controller's, on the same
+  // signal, each `.partial` until complete): done when no file is partial and no new file's size changed over 2 s.
+  const partial = () => readdirSync(dir).some((f) => f.endsWith('.heapsnapshot.partial') && f.includes(`.${p.pid}.`));
+  let sizes = '';
+  for (const until = Date.now() + 600_000; Date.now() < until; ) {
     await sleep(2000);
-    const f = files().find((x) => !before.has(x));
-    if (!f) continue;
-    const now = statSync(join(dir, f)).size;
-    if (now === size && now > 0) return void console.log(`heap snapshot: ${join(dir, f)}`);
-    size = now;
+    const now = files().filter((x) => !before.has(x));
+    const key = now.map((f) => `${f}:${statSync(join(dir, f)).size}`).sort().join(',');
+    const complete = now.some((f) => !f.includes('workflow-thread')) && now.some((f) => f.includes('workflow-thread')) && !partial();
+    if (complete && key === sizes) return void console.log(`heap snapshots: ${now.map((f) => join(dir, f)).join(', ')}`);
+    sizes = key;
   }
 }
 

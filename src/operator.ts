@@ -3,6 +3,7 @@
  * cluster cache of the namespace, and the watcher that feeds workflows. Any number of replicas may run.
  */
 import { createServer, type Server } from 'node:http';
+import type { Worker as NodeWorker } from 'node:worker_threads';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.js';
@@ -39,6 +40,7 @@ import { poolStateHandler } from './state/pool-state.js';
 import { KINDS } from './kinds/index.js';
 import { bundleWorkflows } from './workflow-bundle.js';
 import { withWorkflowThreadLimits, workflowThreadLimitsFromEnv } from './workflow-thread-limits.js';
+import { heapSnapshotSettings, writeThreadHeapSnapshots } from './thread-heap-snapshots.js';
 
 export { WORKFLOWS_PATH } from './workflow-bundle.js';
 
@@ -186,8 +188,9 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   const workflowBundle = o.workflowBundle ?? (await bundleWorkflows(bundlerLogger(log)));
   // Both workers' workflow threads get WORKFLOW_THREAD_YOUNG_MB, if set (src/workflow-thread-limits.ts).
   let threadsLimited = 0;
+  const workflowThreads: NodeWorker[] = [];
   const createWorker = async (options: WorkerOptions): Promise<Worker> => {
-    const { value, threadsLimited: n } = await withWorkflowThreadLimits(threadLimits, () => Worker.create(options));
+    const { value, threadsLimited: n } = await withWorkflowThreadLimits(threadLimits, () => Worker.create(options), (t) => workflowThreads.push(t));
     threadsLimited += n;
     return value;
   };
@@ -221,9 +224,20 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
       })
     : undefined;
 
-  if (threadLimits) {
-    if (threadsLimited > 0) log.info('workflow threads limited', { threads: threadsLimited, youngGenerationMiB: threadLimits.maxYoungGenerationSizeMb });
-    else log.warn('workflow thread limits not applied: this SDK did not create its workflow threads the way the operator expects, so WORKFLOW_THREAD_YOUNG_MB has no effect (--max-semi-space-size in NODE_OPTIONS limits every thread instead)');
+  // Node's --heapsnapshot-signal writes the main thread's heap; the same signal writes the workflow threads' too.
+  const snap = heapSnapshotSettings(process.execArgv, process.env['NODE_OPTIONS'], process.cwd());
+  const onSnapSignal = snap
+    ? () =>
+        void writeThreadHeapSnapshots(workflowThreads, snap.dir).then(
+          (files) => log.info('workflow thread heap snapshots written', { files }),
+          (e: Error) => log.error('workflow thread heap snapshots not written', { dir: snap.dir, error: e.message }),
+        )
+    : undefined;
+  if (snap && onSnapSignal) process.on(snap.signal, onSnapSignal);
+  if (threadLimits.maxYoungGenerationSizeMb || threadLimits.promiseStackTraces === false) {
+    const settings = { youngGenerationMiB: threadLimits.maxYoungGenerationSizeMb ?? 'V8 default', stackTraces: threadLimits.promiseStackTraces !== false };
+    if (threadsLimited > 0) log.info('workflow threads limited', { threads: threadsLimited, ...settings });
+    else log.warn('workflow thread settings not applied: this SDK did not create its workflow threads the way the operator expects, so WORKFLOW_THREAD_YOUNG_MB and WORKFLOW_STACK_TRACES have no effect (--max-semi-space-size in NODE_OPTIONS limits every thread instead)', settings);
   }
 
   const userVolumePlugins = pluginNames(plugins, 'AntstorVolume').some((n) => n !== 'MetaSync');
@@ -287,6 +301,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   const stop = () =>
     (stopping ??= (async () => {
       watcher?.stop();
+      if (snap && onSnapSignal) process.off(snap.signal, onSnapSignal);
       probeServer?.close();
       metrics?.server.close();
       webhook?.close();

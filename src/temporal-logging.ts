@@ -2,8 +2,22 @@
 import { IllegalStateError } from '@temporalio/common';
 import { Runtime, makeTelemetryFilterString, type LogLevel as TLevel, type LogMetadata } from '@temporalio/worker';
 import type { Logger } from './logger.js';
+import { heapSnapshotSettings } from './thread-heap-snapshots.js';
 
 let installed = false;
+
+/** The SDK's default: on any of these its Runtime shuts every worker down. */
+const SDK_SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'];
+
+/**
+ * The signals that shut the Temporal workers down: the SDK's, less the one Node's `--heapsnapshot-signal` names
+ * (SIGUSR2 by convention). Otherwise asking a running controller for heap snapshots stopped its workers for good:
+ * the process stayed up, answering nothing, until its liveness probe failed.
+ */
+export function runtimeShutdownSignals(execArgv: readonly string[], nodeOptions: string | undefined): NodeJS.Signals[] {
+  const snap = heapSnapshotSettings(execArgv, nodeOptions, '.');
+  return SDK_SHUTDOWN_SIGNALS.filter((s) => s !== snap?.signal);
+}
 
 /**
  * `tap` sees every entry before the level filter (metrics: workflow task failures); when it returns true the
@@ -32,6 +46,7 @@ export function installTemporalLogging(
   };
   try {
     Runtime.install({
+      shutdownSignals: runtimeShutdownSignals(process.execArgv, process.env['NODE_OPTIONS']),
       logger: {
         log: emit,
         trace: (m, x) => emit('TRACE', m, x),

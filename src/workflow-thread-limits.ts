@@ -17,6 +17,7 @@
  */
 import { createRequire } from 'node:module';
 import type { ResourceLimits, Worker as NodeWorker, WorkerOptions } from 'node:worker_threads';
+import type { ThreadEntryData } from './workflow-thread-entry.js';
 
 /** The module object the SDK's `require('node:worker_threads')` returns (an ESM namespace would be read-only). */
 const workerThreads = createRequire(import.meta.url)('node:worker_threads') as { Worker: typeof NodeWorker };
@@ -27,24 +28,44 @@ const SDK_THREAD_FILE = /[\\/]@temporalio[\\/]worker[\\/].*workflow-worker-threa
 export interface WorkflowThreadLimits {
   /** V8's young generation per workflow thread, MiB (three semi-spaces: 12 = 4 MiB semi-spaces). */
   maxYoungGenerationSizeMb?: number;
+  /**
+   * false: the threads run without the SDK's per-promise stack traces (see workflow-thread-entry.ts); the
+   * `__stack_trace` query then answers that they are off. Unset or true: the SDK's default, on.
+   */
+  promiseStackTraces?: boolean;
 }
+
+/** The entry the SDK's threads start from when stack traces are off: it turns them off, then runs the SDK's file. */
+const THREAD_ENTRY = new URL('./workflow-thread-entry.js', import.meta.url);
 
 /**
  * Runs `create` (a `Worker.create`) with the SDK's workflow threads given `limits`. Returns what `create` returned
  * and how many threads got the limits (0 with no limits, or when the SDK made none the way it is expected to).
  */
-export async function withWorkflowThreadLimits<T>(limits: WorkflowThreadLimits | undefined, create: () => Promise<T>): Promise<{ value: T; threadsLimited: number }> {
-  if (!limits?.maxYoungGenerationSizeMb) return { value: await create(), threadsLimited: 0 };
-  const resourceLimits: ResourceLimits = { maxYoungGenerationSizeMb: limits.maxYoungGenerationSizeMb };
+export async function withWorkflowThreadLimits<T>(
+  limits: WorkflowThreadLimits | undefined,
+  create: () => Promise<T>,
+  onThread?: (thread: NodeWorker) => void,
+): Promise<{ value: T; threadsLimited: number }> {
+  const young = limits?.maxYoungGenerationSizeMb;
+  const noStacks = limits?.promiseStackTraces === false;
+  if (!young && !noStacks && !onThread) return { value: await create(), threadsLimited: 0 };
+  const resourceLimits: ResourceLimits | undefined = young ? { maxYoungGenerationSizeMb: young } : undefined;
 
   const Original = workerThreads.Worker;
   let threadsLimited = 0;
   class LimitedWorker extends Original {
     constructor(filename: string | URL, options?: WorkerOptions) {
       const sdkThread = SDK_THREAD_FILE.test(String(filename));
-      if (sdkThread) threadsLimited++;
       // Limits the caller set itself win (a later SDK may pass its own).
-      super(filename, sdkThread ? { ...options, resourceLimits: { ...resourceLimits, ...options?.resourceLimits } } : options);
+      const opts = sdkThread && resourceLimits ? { ...options, resourceLimits: { ...resourceLimits, ...options?.resourceLimits } } : options;
+      // The entry takes workerData for itself: a later SDK that passes its own keeps its stack traces.
+      const entry = sdkThread && noStacks && options?.workerData === undefined;
+      if (sdkThread && (resourceLimits || entry)) threadsLimited++;
+      if (entry) super(THREAD_ENTRY, { ...opts, workerData: { sdkThread: String(filename) } satisfies ThreadEntryData });
+      else super(filename, opts);
+      // Kept for diagnostics (heap snapshots of the workflow threads, src/thread-heap-snapshots.ts).
+      if (sdkThread) onThread?.(this);
     }
   }
   workerThreads.Worker = LimitedWorker;
@@ -65,12 +86,22 @@ export const DEFAULT_WORKFLOW_THREAD_YOUNG_MB = 12;
 /**
  * WORKFLOW_THREAD_YOUNG_MB: the young generation of each workflow thread, in MiB (unset or empty: 12; 0: V8's
  * default). Otherwise at least 3 (V8's floor is three 1 MiB semi-spaces); a bad value names the variable.
+ * WORKFLOW_STACK_TRACES: 1 keeps the SDK's per-promise stack traces (the Temporal UI's "Stack Trace" tab); unset,
+ * empty or 0: off (workflow-thread-entry.ts says why).
  */
-export function workflowThreadLimitsFromEnv(env: NodeJS.ProcessEnv): WorkflowThreadLimits | undefined {
+export function workflowThreadLimitsFromEnv(env: NodeJS.ProcessEnv): WorkflowThreadLimits {
+  const out: WorkflowThreadLimits = { promiseStackTraces: stackTracesFromEnv(env) };
   const raw = env['WORKFLOW_THREAD_YOUNG_MB'];
-  if (raw === undefined || raw === '') return { maxYoungGenerationSizeMb: DEFAULT_WORKFLOW_THREAD_YOUNG_MB };
+  if (raw === undefined || raw === '') return { maxYoungGenerationSizeMb: DEFAULT_WORKFLOW_THREAD_YOUNG_MB, ...out };
   const n = Number(raw);
-  if (n === 0 && raw.trim() !== '') return undefined;
+  if (n === 0 && raw.trim() !== '') return out;
   if (!Number.isInteger(n) || n < 3 || n > 1024) throw new Error(`WORKFLOW_THREAD_YOUNG_MB=${JSON.stringify(raw)}: expected a whole number of MiB, 3 to 1024, or 0 for V8's default (unset: ${DEFAULT_WORKFLOW_THREAD_YOUNG_MB})`);
-  return { maxYoungGenerationSizeMb: n };
+  return { maxYoungGenerationSizeMb: n, ...out };
+}
+
+function stackTracesFromEnv(env: NodeJS.ProcessEnv): boolean {
+  const raw = (env['WORKFLOW_STACK_TRACES'] ?? '').trim();
+  if (raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new Error(`WORKFLOW_STACK_TRACES=${JSON.stringify(env['WORKFLOW_STACK_TRACES'])}: expected 1 (keep the SDK's workflow stack traces) or 0 (off, the default)`);
 }

@@ -2,6 +2,7 @@
 import { loadKubeConfig } from '../kube/client.js';
 import { createLogger } from '../logger.js';
 import { installTemporalLogging } from '../temporal-logging.js';
+import { applyHeapGrowingPercent, heapGrowingPercentFromEnv } from '../v8-heap-growth.js';
 import { runOperator } from '../operator.js';
 import { DEFAULT_TLS_DIR } from '../webhook/server.js';
 import { resolveChain } from '../scheduler/chain.js';
@@ -44,6 +45,10 @@ export async function runOperatorCommand(v: Record<string, unknown>): Promise<nu
   // Unknown filter/priority names are refused here, naming the file (runOperator would only name the field).
   resolveChain(config.scheduler, (v['config'] as string | undefined) ?? process.env['CONTROLLER_CONFIG'] ?? 'embedded default');
   const metasync = metasyncOption(v);
+  // A process setting (every V8 heap, the workflow threads' too), so here and not in runOperator, which tests embed.
+  const heapGrowingPercent = heapGrowingPercentFromEnv(process.env);
+  applyHeapGrowingPercent(heapGrowingPercent);
+  log.info('V8 heap growing factor', { percent: heapGrowingPercent || "V8's own" });
   const op = await runOperator({
     ...(metasync ? { metasync } : {}),
     kubeConfig: loadKubeConfig(v['kubeconfig'] as string | undefined),

@@ -74,11 +74,35 @@ describe('workflow thread limits (WORKFLOW_THREAD_YOUNG_MB)', () => {
     assert.equal(value, await heapLimitOf(otherThread));
   });
 
+  it('hands every SDK workflow thread it sees to onThread, with limits or without, and no other thread', async () => {
+    for (const limits of [{ maxYoungGenerationSizeMb: 6 }, undefined]) {
+      const seen: NodeWorker[] = [];
+      const { threadsLimited } = await withWorkflowThreadLimits(
+        limits,
+        async () => {
+          await heapLimitOf(sdkThread);
+          await heapLimitOf(otherThread);
+        },
+        (t) => seen.push(t),
+      );
+      assert.equal(seen.length, 1);
+      assert.ok(seen[0] instanceof workerThreads.Worker);
+      assert.equal(threadsLimited, limits ? 1 : 0);
+    }
+  });
+
+  it('reads WORKFLOW_STACK_TRACES (unset, empty, 0, false: off; 1, true: on), and a bad value names the variable', () => {
+    for (const off of [undefined, '', '0', 'false', ' 0 ']) assert.equal(workflowThreadLimitsFromEnv({ WORKFLOW_STACK_TRACES: off }).promiseStackTraces, false);
+    for (const on of ['1', 'true']) assert.equal(workflowThreadLimitsFromEnv({ WORKFLOW_STACK_TRACES: on }).promiseStackTraces, true);
+    for (const bad of ['yes', '2', 'on'])
+      assert.throws(() => workflowThreadLimitsFromEnv({ WORKFLOW_STACK_TRACES: bad }), (e: Error) => e.message.startsWith(`WORKFLOW_STACK_TRACES=${JSON.stringify(bad)}: expected 1`));
+  });
+
   it('reads WORKFLOW_THREAD_YOUNG_MB (unset: 12 MiB, 0: V8’s default), and a bad value names the variable', () => {
-    assert.deepEqual(workflowThreadLimitsFromEnv({}), { maxYoungGenerationSizeMb: 12 });
-    assert.deepEqual(workflowThreadLimitsFromEnv({ WORKFLOW_THREAD_YOUNG_MB: '' }), { maxYoungGenerationSizeMb: 12 });
-    assert.equal(workflowThreadLimitsFromEnv({ WORKFLOW_THREAD_YOUNG_MB: '0' }), undefined);
-    assert.deepEqual(workflowThreadLimitsFromEnv({ WORKFLOW_THREAD_YOUNG_MB: '24' }), { maxYoungGenerationSizeMb: 24 });
+    assert.deepEqual(workflowThreadLimitsFromEnv({}), { maxYoungGenerationSizeMb: 12, promiseStackTraces: false });
+    assert.deepEqual(workflowThreadLimitsFromEnv({ WORKFLOW_THREAD_YOUNG_MB: '' }), { maxYoungGenerationSizeMb: 12, promiseStackTraces: false });
+    assert.deepEqual(workflowThreadLimitsFromEnv({ WORKFLOW_THREAD_YOUNG_MB: '0' }), { promiseStackTraces: false });
+    assert.deepEqual(workflowThreadLimitsFromEnv({ WORKFLOW_THREAD_YOUNG_MB: '24' }), { maxYoungGenerationSizeMb: 24, promiseStackTraces: false });
     for (const bad of ['2', '-4', '1.5', 'twelve', '4096', ' '])
       assert.throws(() => workflowThreadLimitsFromEnv({ WORKFLOW_THREAD_YOUNG_MB: bad }), (e: Error) => e.message.startsWith(`WORKFLOW_THREAD_YOUNG_MB=${JSON.stringify(bad)}: expected a whole number of MiB, 3 to 1024, or 0`));
   });

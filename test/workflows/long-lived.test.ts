@@ -5,15 +5,11 @@
  * the end-to-end burst with the real controller is in test/e2e/continue-as-new-burst.test.ts.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { startTemporalDevServer, type TemporalDevServer } from '../../src/embedded/temporal-dev-server.js';
-import { REPO_ROOT } from '../../src/embedded/bins.js';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { TemporalDevServer } from '../../src/embedded/temporal-dev-server.js';
 import type { ReserveRequest } from '../../src/scheduler/ledger.js';
 import type { PlacementDecision } from '../../src/scheduler/chain.js';
 import {
@@ -53,6 +49,7 @@ import {
   type VolumeView,
 } from '../../src/workflows/messages.js';
 import { eventually } from '../harness/eventually.js';
+import { startWorkflowServer, type WorkflowServer } from '../harness/workflow-server.js';
 import { renderHealth, workflowHealth } from '../../src/workflow-health.js';
 import { repliesQuery } from './test-workflows.js';
 import { snapshotEventSignal, snapshotWakeSignal, snapshotWorkflowId } from '../../src/kinds/antstor-snapshot/messages.js';
@@ -297,32 +294,18 @@ class FakeCluster {
 
 describe('long-lived workflow paths (first activation, continue-as-new)', function () {
   this.timeout(180_000);
-  let dir: string;
+  let env: WorkflowServer;
   let server: TemporalDevServer;
-  let connection: Connection;
   let client: Client;
   let bundle: WorkflowBundleWithSourceMap;
 
   before(async function () {
-    dir = mkdtempSync(join(tmpdir(), 'dct-longlived-'));
-    [server, bundle] = await Promise.all([
-      startTemporalDevServer({
-        dir,
-        extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${CAN_AFTER_EVENTS}`],
-      }),
-      bundleWorkflowCode({
-        workflowsPath: join(REPO_ROOT, 'dist', 'test', 'workflows', 'test-workflows.js'),
-        logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
-      }),
-    ]);
-    connection = await Connection.connect({ address: server.address });
-    client = new Client({ connection, namespace: server.namespace });
+    env = await startWorkflowServer('dct-longlived-', ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${CAN_AFTER_EVENTS}`]);
+    ({ server, client, bundle } = env);
   });
 
   after(async function () {
-    await connection?.close();
-    await server?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await env?.stop();
   });
 
   /** Runs `fn` with a worker (fresh task queue) serving the real workflows over the fake cluster. */
