@@ -270,8 +270,11 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
     // deployedMemoryEnv), never the benchmark's own.
     { env: { ...withoutMemoryEnv(process.env), LOG_LEVEL: 'warn', ...deployedMemoryEnv(), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  p.stdout!.pipe(log);
-  p.stderr!.pipe(log);
+  // Both streams into one file: neither may end it (a controller that exits at once, e.g. on a flag NODE_OPTIONS
+  // refuses, ended it from stdout while stderr still wrote, and the benchmark died leaving its servers running).
+  p.stdout!.pipe(log, { end: false });
+  p.stderr!.pipe(log, { end: false });
+  p.once('close', () => log.end());
   const until = Date.now() + 120_000;
   for (;;) {
     if (p.exitCode !== null) throw new Error(`controller exited with ${p.exitCode}; see ${join(logDir, `${c.ns}-controller.log`)}`);
