@@ -98,8 +98,16 @@ describe('e2e: MetaSync to MySQL', function () {
         assert.equal(vr[0]!['pod_name'], 'app-0');
         assert.equal(vr[0]!['t_node_id'], 'meta-pool');
       }, { timeoutMs: 30_000, what: 'rows equal the API objects' });
-      const [pd] = await db.query<RowDataPacket[]>('SELECT * FROM placement_decision WHERE cluster_name = ? AND volume_name = ?', [cluster, 'meta-vol']);
-      assert.equal(pd.length, 1);
+      // The placement record reaches MySQL on its own path (the placer's signal to the MetaSync workflow), which may
+      // land after the rows above: CI once read it a moment too early.
+      const pd = await eventually(
+        async () => {
+          const [r] = await db.query<RowDataPacket[]>('SELECT * FROM placement_decision WHERE cluster_name = ? AND volume_name = ?', [cluster, 'meta-vol']);
+          assert.equal(r.length, 1);
+          return r;
+        },
+        { timeoutMs: 30_000, what: 'the placement record in placement_decision' },
+      );
       assert.equal(pd[0]!['pool'], 'meta-pool');
       assert.equal(pd[0]!['pools_considered'], 1);
       assert.match(String(pd[0]!['workflow_id']), /^volume\/meta-[0-9a-f]+\/meta-vol\//);
