@@ -40,7 +40,7 @@ import { poolStateHandler } from './state/pool-state.js';
 import { KINDS } from './kinds/index.js';
 import { bundleWorkflows } from './workflow-bundle.js';
 import { withWorkflowThreadLimits, workflowThreadLimitsFromEnv } from './workflow-thread-limits.js';
-import { heapSnapshotSettings, writeThreadHeapSnapshots } from './thread-heap-snapshots.js';
+import { onHeapSnapshotSignal } from './thread-heap-snapshots.js';
 
 export { WORKFLOWS_PATH } from './workflow-bundle.js';
 
@@ -225,15 +225,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
     : undefined;
 
   // Node's --heapsnapshot-signal writes the main thread's heap; the same signal writes the workflow threads' too.
-  const snap = heapSnapshotSettings(process.execArgv, process.env['NODE_OPTIONS'], process.cwd());
-  const onSnapSignal = snap
-    ? () =>
-        void writeThreadHeapSnapshots(workflowThreads, snap.dir).then(
-          (files) => log.info('workflow thread heap snapshots written', { files }),
-          (e: Error) => log.error('workflow thread heap snapshots not written', { dir: snap.dir, error: e.message }),
-        )
-    : undefined;
-  if (snap && onSnapSignal) process.on(snap.signal, onSnapSignal);
+  const stopSnapshotSignal = onHeapSnapshotSignal(workflowThreads, log);
   if (threadLimits.maxYoungGenerationSizeMb || threadLimits.promiseStackTraces === false) {
     const settings = { youngGenerationMiB: threadLimits.maxYoungGenerationSizeMb ?? 'V8 default', stackTraces: threadLimits.promiseStackTraces !== false };
     if (threadsLimited > 0) log.info('workflow threads limited', { threads: threadsLimited, ...settings });
@@ -301,7 +293,7 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   const stop = () =>
     (stopping ??= (async () => {
       watcher?.stop();
-      if (snap && onSnapSignal) process.off(snap.signal, onSnapSignal);
+      stopSnapshotSignal();
       probeServer?.close();
       metrics?.server.close();
       webhook?.close();

@@ -10,6 +10,7 @@ import { closeSync, createWriteStream, openSync, renameSync, rmSync } from 'node
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Worker as NodeWorker } from 'node:worker_threads';
+import type { Logger } from './logger.js';
 
 /** The signal and directory Node's heap snapshot flags name (execArgv, then NODE_OPTIONS); undefined without the signal flag. */
 export function heapSnapshotSettings(execArgv: readonly string[], nodeOptions: string | undefined, cwd: string): { signal: NodeJS.Signals; dir: string } | undefined {
@@ -54,4 +55,20 @@ export function writeThreadHeapSnapshots(threads: readonly NodeWorker[], dir: st
       }
     }),
   ).then((written) => written.filter((f): f is string => f !== undefined));
+}
+
+/**
+ * When Node's --heapsnapshot-signal is set, the same signal also writes the workflow threads' snapshots (`threads`
+ * is read at the signal, so threads added later count). Returns the function that stops listening.
+ */
+export function onHeapSnapshotSignal(threads: readonly NodeWorker[], log: Logger): () => void {
+  const snap = heapSnapshotSettings(process.execArgv, process.env['NODE_OPTIONS'], process.cwd());
+  if (!snap) return () => {};
+  const write = () =>
+    void writeThreadHeapSnapshots(threads, snap.dir).then(
+      (files) => log.info('workflow thread heap snapshots written', { files }),
+      (e: Error) => log.error('workflow thread heap snapshots not written', { dir: snap.dir, error: e.message }),
+    );
+  process.on(snap.signal, write);
+  return () => void process.off(snap.signal, write);
 }
