@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '../src/kube/client-node.js';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { Finalizers, GROUP, PLURAL_VOLUME, VERSION } from '../src/api/constants.js';

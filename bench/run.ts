@@ -34,7 +34,16 @@ import { GiB } from '../test/harness/cluster.js';
 import { teardownEnv, testEnv } from '../test/harness/env.js';
 import { deleteLoop, patchLoop, temporalFloor, temporalStartFloor } from './limits.js';
 import { startTemporalServer } from '../src/embedded/temporal-server.js';
+import { killStartedProcesses } from '../src/embedded/process.js';
 import { runPlacement, type DeletionResult, type PlacementResult, type RestartResult } from './workload.js';
+
+// However the benchmark ends (a crash included), no server or controller it started outlives it.
+process.once('exit', () => {
+  const pids = killStartedProcesses();
+  if (pids.length) console.error(`bench: stopped what it had started and not stopped: PIDs ${pids.join(', ')}`);
+});
+// Interrupted (Ctrl-C, kill): exit through the hook above instead of dying with the servers left running.
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(sig, () => process.exit(code));
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -173,13 +182,15 @@ async function e2eBench() {
     // The same W1 on temporal-server with PostgreSQL (deploy/temporal), with its own Temporal floor, side by side.
     if (process.env['BENCH_TEMPORAL_SERVER'] !== '0') {
       const dir = mkdtempSync(join(os.tmpdir(), 'dct-bench-tserver-'));
-      const server = await startTemporalServer({ dir });
+      // BENCH_TEMPORAL_SHARDS: the server's history shards (4, the harness's, when unset).
+      const shards = Number(process.env['BENCH_TEMPORAL_SHARDS'] ?? 0) || undefined;
+      const server = await startTemporalServer({ dir, ...(shards ? { historyShards: shards } : {}) });
       try {
         const senv = { ...env, temporal: server };
         const floor = await temporalFloor(senv, volumes, pools, concurrency);
         const eagerFloor = await temporalStartFloor(senv, volumes, concurrency, true);
         const ws = await runPlacement(senv, { name: 'W1s', pools, volumes, concurrency, deleteAfter: true });
-        line('W1_temporalServer', { ...ws.placement, temporalFloorPerSec: +floor.toFixed(1), eagerStartFloorPerSec: +eagerFloor.toFixed(1) });
+        line('W1_temporalServer', { ...ws.placement, historyShards: shards ?? 4, temporalFloorPerSec: +floor.toFixed(1), eagerStartFloorPerSec: +eagerFloor.toFixed(1) });
         // v0.17.0: W3 on the production server too (each release and each batch is a database transaction there).
         if (ws.deletion) line('W3_temporalServer', ws.deletion);
       } finally {

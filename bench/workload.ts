@@ -6,18 +6,18 @@
  *   W3: deleting them all: until every finalizer is gone and every ledger released.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { parse } from 'yaml';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Watch } from '@kubernetes/client-node';
+import { Watch } from '../src/kube/client-node.js';
 import proto from '@temporalio/proto';
 import { Client, Connection } from '@temporalio/client';
 import { GROUP, PLURAL_VOLUME, VERSION } from '../src/api/constants.js';
 import type { AntstorVolume } from '../src/api/types.js';
 import { REPO_ROOT } from '../src/embedded/bins.js';
 import { THREAD_HEAPS_MAX_AGE_MS } from '../src/metrics/registry.js';
-import { freePort } from '../src/embedded/process.js';
+import { freePort, trackChild } from '../src/embedded/process.js';
 import { poolTaskQueueFor, poolWorkflowId, volumeWorkflowId } from '../src/workflows/messages.js';
 import { readPoolLedger } from '../src/kinds/storage-pool/ledger-read.js';
 import { inParallel } from '../test/harness/capacity-sampler.js';
@@ -254,6 +254,7 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
   const sdkMetrics = await freePort();
   // BENCH_LOGS=<dir>: keep the controller's log there (the test env's directory is removed at the end).
   const logDir = process.env['BENCH_LOGS'] || env.dir;
+  mkdirSync(logDir, { recursive: true });
   const log = createWriteStream(join(logDir, `${c.ns}-controller.log`));
   // BENCH_PROFILE=<dir>: the controller writes a V8 CPU profile there when it exits.
   const prof = process.env['BENCH_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE']}`] : [];
@@ -261,7 +262,7 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
   // BENCH_CONTROLLER_NODE_ARGS: Node/V8 flags for the controller's command line (for V8 flags NODE_OPTIONS refuses).
   prof.push(...(process.env['BENCH_CONTROLLER_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean));
   if (process.env['BENCH_HEAPSNAPSHOT']) prof.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${process.env['BENCH_HEAPSNAPSHOT']}`);
-  const p = spawn(
+  const p = trackChild(spawn(
     process.execPath,
     [...prof, join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'operator', '--kubeconfig', env.kube.kubeconfigPath, '--temporal-address', env.temporal.address,
       '--namespace', c.ns, '--task-queue', `tq-${c.ns}`, '--probeAddr', `127.0.0.1:${probe}`, '--metricsAddr', `127.0.0.1:${metrics}`, '--sdkMetricsAddr', `127.0.0.1:${sdkMetrics}`,
@@ -269,7 +270,7 @@ async function startController(env: TestEnv, c: TestCluster, extraArgs: string[]
     // Memory settings as deployed (deploy/deployment.yaml: NODE_OPTIONS, MALLOC_*, WORKFLOW_THREAD_YOUNG_MB; see
     // deployedMemoryEnv), never the benchmark's own.
     { env: { ...withoutMemoryEnv(process.env), LOG_LEVEL: 'warn', ...deployedMemoryEnv(), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  ));
   // Both streams into one file: neither may end it (a controller that exits at once, e.g. on a flag NODE_OPTIONS
   // refuses, ended it from stdout while stderr still wrote, and the benchmark died leaving its servers running).
   p.stdout!.pipe(log, { end: false });

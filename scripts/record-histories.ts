@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { startTemporalDevServer } from '../src/embedded/temporal-dev-server.js';
 import { inParallel } from '../test/harness/capacity-sampler.js';
 import { activityTypes } from '../test/harness/history.js';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '../src/kube/client-node.js';
 import { GROUP, VERSION } from '../src/api/constants.js';
 import { snapshotWorkflowId } from '../src/kinds/antstor-snapshot/messages.js';
 import { PLURAL_SNAPSHOT, SnapshotFinalizer, type AntstorSnapshot } from '../src/kinds/antstor-snapshot/types.js';

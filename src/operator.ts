@@ -29,7 +29,7 @@ import { DEFAULT_TIMINGS, poolTaskQueueFor, TASK_QUEUE_DEFAULT, metasyncPlacemen
 import { SignalCoalescer } from './activities/signal-coalescer.js';
 import { readPoolLedger } from './kinds/storage-pool/ledger-read.js';
 import { parkedLedgerView } from './kinds/storage-pool/activities.js';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from './kube/client-node.js';
 import { connectTemporal, temporalTlsOptions, type TemporalTarget } from './temporal-connection.js';
 import { installClusterGauges } from './metrics/cluster-gauges.js';
 import { startMetricsServer } from './metrics/server.js';
@@ -38,7 +38,7 @@ import { AssumedPlacements } from './scheduler/assumed.js';
 import { OwnWrites } from './watcher/own-writes.js';
 import { poolStateHandler } from './state/pool-state.js';
 import { KINDS } from './kinds/index.js';
-import { bundleWorkflows } from './workflow-bundle.js';
+import { bundleWorkflows, workerWorkflowBundle } from './workflow-bundle.js';
 import { withWorkflowThreadLimits, workflowThreadLimitsFromEnv } from './workflow-thread-limits.js';
 import { onHeapSnapshotSignal } from './thread-heap-snapshots.js';
 
@@ -185,7 +185,8 @@ export async function runOperator(o: OperatorOptions): Promise<RunningOperator> 
   const activities = { ...createActivities(deps), ...pluginActivities(deps, plugins, clients), ...(metaActs ?? {}) };
 
   // One bundle for both workers (bundling is seconds of CPU at start).
-  const workflowBundle = o.workflowBundle ?? (await bundleWorkflows(bundlerLogger(log)));
+  // Without the source map's source text unless stack traces are on (workflow-bundle.ts: ~5 MiB).
+  const workflowBundle = workerWorkflowBundle(o.workflowBundle ?? (await bundleWorkflows(bundlerLogger(log))), threadLimits.promiseStackTraces === true);
   // Both workers' workflow threads get WORKFLOW_THREAD_YOUNG_MB, if set (src/workflow-thread-limits.ts).
   let threadsLimited = 0;
   const workflowThreads: NodeWorker[] = [];

@@ -16,6 +16,7 @@
  * its threads differently is noticed (the operator logs it) instead of running silently without the limit.
  */
 import { createRequire } from 'node:module';
+import v8 from 'node:v8';
 import type { ResourceLimits, Worker as NodeWorker, WorkerOptions } from 'node:worker_threads';
 import type { ThreadEntryData } from './workflow-thread-entry.js';
 
@@ -51,6 +52,10 @@ export async function withWorkflowThreadLimits<T>(
   const noStacks = limits?.promiseStackTraces === false;
   if (!young && !noStacks && !onThread) return { value: await create(), threadsLimited: 0 };
   const resourceLimits: ResourceLimits | undefined = young ? { maxYoungGenerationSizeMb: young } : undefined;
+  // V8 lets --max-semi-space-size win over a thread's own young generation limit, so a NODE_OPTIONS that sizes the
+  // main thread's (v0.19.0 deploys 8 MiB semi-spaces) would also size these threads. The main isolate has read the
+  // flag by now; cleared, it applies to no thread created from here on, and each of the SDK's gets its own limit.
+  if (young) v8.setFlagsFromString('--max-semi-space-size=0');
 
   const Original = workerThreads.Worker;
   let threadsLimited = 0;

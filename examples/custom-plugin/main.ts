@@ -20,7 +20,7 @@ import {
   type Plugin,
   type PluginFactory,
 } from 'disk-controller-temporal';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '../../src/kube/client-node.js';
 
 export const RECONCILED_BY = 'example.com/reconciled-by';
 

@@ -18,9 +18,12 @@ in_image() { buildah run --isolation chroot --user node "$ctr" -- "$@"; }
 in_image test -s /app/dist/workflow-bundle.js || fail "no /app/dist/workflow-bundle.js"; echo "ok workflow bundle prebuilt ($(in_image stat -c %s /app/dist/workflow-bundle.js) bytes)"
 in_image test -f /app/config/default.yaml || fail "no /app/config/default.yaml"; echo "ok config/default.yaml"
 in_image sh -c 'ls /app/deploy/crds/*.yaml >/dev/null' || fail "no CRDs in /app/deploy/crds"; echo "ok deploy/crds"
-for dev in typescript mocha fast-check; do
+for dev in typescript mocha fast-check esbuild; do
   if in_image test -e "/app/node_modules/$dev" 2>/dev/null; then fail "dev dependency $dev is in the image"; fi
-done; echo "ok no dev dependencies (typescript, mocha, fast-check absent)"
+done; echo "ok no dev dependencies (typescript, mocha, fast-check, esbuild absent)"
+# client-node's tree-shaken bundle, not tsc's plain re-export of the whole package (scripts/bundle-client-node.ts).
+in_image head -c 100 /app/dist/src/kube/client-node.js | grep -q createRequire || fail "/app/dist/src/kube/client-node.js is not the client-node bundle"
+echo "ok client-node bundled ($(in_image stat -c %s /app/dist/src/kube/client-node.js) bytes)"
 in_image sh -c 'cd /app && node dist/src/cli.js --help' | grep -q '^  operator ' || fail "the CLI's usage does not list operator"; echo "ok node dist/src/cli.js --help runs as user node"
 in_image sh -c "cd /app && node --input-type=module -e \"await import('@temporalio/worker'); console.log('loaded')\"" | grep -q loaded || fail "Temporal's native core does not load"
 echo "ok Temporal's native core loads (glibc base)"

@@ -1,6 +1,6 @@
 /** `dev --demo`: sample pools and volumes and where each landed; a volume group and a migration. */
 import { randomUUID } from 'node:crypto';
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '../kube/client-node.js';
 import { GROUP, PLURAL_POOL, PLURAL_VOLUME, VERSION } from '../api/constants.js';
 import type { AntstorVolume } from '../api/types.js';
 import { PLURAL_GROUP, type AntstorVolumeGroup } from '../kinds/antstor-volume-group/types.js';

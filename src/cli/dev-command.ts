@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api } from '../kube/client-node.js';
 import { startKubeControlPlane, type KubeControlPlane } from '../embedded/kube-control-plane.js';
 import { startTemporalDevServer, type TemporalDevServer } from '../embedded/temporal-dev-server.js';
 import { loadKubeConfig } from '../kube/client.js';

@@ -1,11 +1,10 @@
 /** Loads the CRD manifests shipped in deploy/crds. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 // The typed CRD model maps JSON keys like x-kubernetes-int-or-string to camelCase fields; without this
-// conversion the client would drop them when serialising.
-import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
+// conversion (ObjectSerializer) the client would drop them when serialising.
+import { ObjectSerializer, type V1CustomResourceDefinition } from '../kube/client-node.js';
 import { REPO_ROOT } from './bins.js';
 
 export const CRD_DIR = join(REPO_ROOT, 'deploy', 'crds');

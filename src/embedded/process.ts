@@ -15,9 +15,35 @@ export interface ManagedProcess {
   tail(lines?: number): string;
 }
 
+/** Every child started here (and handed to trackChild) that has not exited yet. */
+const live = new Set<ChildProcess>();
+
+/** Counts a child among those killStartedProcesses stops; it leaves the set when it exits. */
+export function trackChild(child: ChildProcess): ChildProcess {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+/**
+ * SIGKILLs every child started here that is still running, by the PID it was started with; synchronous, so it can
+ * run in a process 'exit' handler (the benchmark's, so that a crash leaves no servers behind). Returns their PIDs.
+ */
+export function killStartedProcesses(): number[] {
+  const pids: number[] = [];
+  for (const child of live) {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
+      child.kill('SIGKILL');
+      pids.push(child.pid);
+    }
+  }
+  live.clear();
+  return pids;
+}
+
 export function startProcess(name: string, bin: string, args: string[], logPath: string, env?: NodeJS.ProcessEnv): ManagedProcess {
   const log = createWriteStream(logPath, { flags: 'a' });
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = trackChild(spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

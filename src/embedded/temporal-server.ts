@@ -43,6 +43,11 @@ export interface TemporalServerOptions {
   pgUser?: string;
   pgPassword?: string;
   logLevel?: string;
+  /**
+   * History shards (deploy/temporal/dct.yaml's TEMPORAL_HISTORY_SHARDS; 4 when unset, as the tests run). A
+   * database's shard count is fixed when it is first used; every run here makes its own databases.
+   */
+  historyShards?: number;
 }
 
 function paths(): { server: string; sqlTool: string; schemaDir: string } {
@@ -154,6 +159,7 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     WORKER_GRPC_PORT: String(worker),
     WORKER_MEMBERSHIP_PORT: String(workerM),
     TEMPORAL_DYNAMIC_CONFIG: join(TEMPORAL_CONFIG_DIR, 'dynamicconfig.yaml'),
+    ...(opts.historyShards ? { TEMPORAL_HISTORY_SHARDS: String(opts.historyShards) } : {}),
   };
 
   const launch = () =>

@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '../kube/client-node.js';
 import type { ActivityDeps } from '../activities/deps.js';
 import type { CacheEvent, ClusterCache } from '../kube/cluster-cache.js';
 import type { Logger } from '../logger.js';

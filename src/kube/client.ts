@@ -5,7 +5,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
-} from '@kubernetes/client-node';
+} from './client-node.js';
 import { keepAliveAuth, makeKeepAliveApiClient } from './keep-alive.js';
 
 export interface KubeClients {

@@ -4,7 +4,7 @@
  * on any error, so each one is restarted with capped exponential backoff.
  */
 import { EventEmitter } from 'node:events';
-import { ListWatch, type Informer, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import { ListWatch, type Informer, type KubernetesListObject, type KubernetesObject, type ObjectCache } from './client-node.js';
 import { GROUP, VERSION } from '../api/constants.js';
 import type { AntstorVolume, StoragePool } from '../api/types.js';
 import type { KubeClients } from './client.js';

@@ -6,7 +6,7 @@
  * one with the same TLS material — one per distinct set, so rotated client certificates get a new pool.
  */
 import { Agent, type AgentOptions } from 'node:https';
-import { createConfiguration, ServerConfiguration, type Configuration, type KubeConfig, type RequestContext, type SecurityAuthentication } from '@kubernetes/client-node';
+import { createConfiguration, ServerConfiguration, type Configuration, type KubeConfig, type RequestContext, type SecurityAuthentication } from './client-node.js';
 
 const MAX_POOLS = 4;
 

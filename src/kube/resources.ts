@@ -2,7 +2,7 @@
  * Reads and writes of StoragePools and AntstorVolumes, with optimistic concurrency (resourceVersion in every
  * merge patch that touches finalizers or the binding) and events. Every error names the object.
  */
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from './client-node.js';
 import { API_VERSION, GROUP, KIND_POOL, KIND_VOLUME, PLURAL_POOL, PLURAL_VOLUME, VERSION } from '../api/constants.js';
 import type { AntstorVolume, KubeObject, StoragePool } from '../api/types.js';
 import type { KubeClients } from './client.js';

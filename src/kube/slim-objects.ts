@@ -4,7 +4,7 @@
  * one entry per field manager, often larger than the object itself) and kubectl's copy of the last applied
  * manifest. At 10,000 volumes these were most of the controller's heap.
  */
-import { Watch, type KubernetesObject } from '@kubernetes/client-node';
+import { Watch, type KubernetesObject } from './client-node.js';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 

@@ -7,7 +7,7 @@
  */
 import type { OwnWrites } from './own-writes.js';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '../kube/client-node.js';
 import type { CacheEvent, ClusterCache } from '../kube/cluster-cache.js';
 import type { Logger } from '../logger.js';
 import { metasyncDirtySignal, type Timings } from '../workflows/messages.js';

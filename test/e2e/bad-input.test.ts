@@ -14,7 +14,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ApiextensionsV1Api, CoordinationV1Api, PatchStrategy, setHeaderOptions, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoordinationV1Api, PatchStrategy, setHeaderOptions, type V1CustomResourceDefinition } from '../../src/kube/client-node.js';
 import { GROUP, PLURAL_POOL, PLURAL_VOLUME, VERSION } from '../../src/api/constants.js';
 import type { StoragePool } from '../../src/api/types.js';
 import { REPO_ROOT } from '../../src/embedded/bins.js';

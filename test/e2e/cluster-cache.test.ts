@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '../../src/kube/client-node.js';
 import { ClusterCache, PLACEMENT_KINDS } from '../../src/kube/cluster-cache.js';
 import { GROUP, PLURAL_POOL, PLURAL_VOLUME, VERSION } from '../../src/api/constants.js';
 import type { AntstorVolume, StoragePool } from '../../src/api/types.js';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeConfig, KubernetesObjectApi, RbacAuthorizationV1Api, type KubernetesObject } from '@kubernetes/client-node';
+import { KubeConfig, KubernetesObjectApi, RbacAuthorizationV1Api, type KubernetesObject } from '../../src/kube/client-node.js';
 import { parseAllDocuments } from 'yaml';
 import { REPO_ROOT } from '../../src/embedded/bins.js';
 import { parseControllerConfigYaml } from '../../src/config/controller-config.js';
@@ -59,7 +59,7 @@ describe('e2e: deployment manifests', function () {
     try {
       await eventually(async () => {
         // RBAC bindings take effect asynchronously in the authorizer cache.
-        await userKc.makeApiClient((await import('@kubernetes/client-node')).CustomObjectsApi).listNamespacedCustomObject({
+        await userKc.makeApiClient((await import('../../src/kube/client-node.js')).CustomObjectsApi).listNamespacedCustomObject({
           group: 'volume.antstor.alipay.com', version: 'v1', namespace: c.ns, plural: 'antstorvolumes',
         });
       }, { timeoutMs: 10_000 });

@@ -3,7 +3,7 @@
  * controller start, and periodically) repairs and records drift when a binding disappears behind its back.
  */
 import assert from 'node:assert/strict';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '../../src/kube/client-node.js';
 import { Finalizers, GROUP, Labels, PLURAL_VOLUME, VERSION } from '../../src/api/constants.js';
 import { ledgerQuery, poolWorkflowId, volumeWorkflowId } from '../../src/workflows/messages.js';
 import { eventually } from '../harness/eventually.js';

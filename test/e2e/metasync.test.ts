@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '../../src/kube/client-node.js';
 import { GROUP, PLURAL_VOLUME, VERSION } from '../../src/api/constants.js';
 import { createLogger } from '../../src/logger.js';
 import { metasyncOption } from '../../src/cli/common.js';

@@ -10,7 +10,7 @@ import { REPO_ROOT } from '../../src/embedded/bins.js';
 import proto from '@temporalio/proto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { Finalizers, GROUP, Labels, PLURAL_VOLUME, VERSION } from '../../src/api/constants.js';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '../../src/kube/client-node.js';
 import { DEFAULT_TIMINGS, placementQuery, placerWorkflowId, releaserQuery, releaserWorkflowId, poolTaskQueueFor, volumeEventSignal, volumeWorkflowId, VOLUME_REVISION, ledgerQuery, poolWorkflowId, type VolumeWorkflowInput } from '../../src/workflows/messages.js';
 import { activityTypes, startInput } from '../harness/history.js';
 import { eventually } from '../harness/eventually.js';

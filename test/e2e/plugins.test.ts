@@ -4,7 +4,7 @@
  * and spec.stopReconcile.
  */
 import assert from 'node:assert/strict';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '../../src/kube/client-node.js';
 import { GROUP, PLURAL_VOLUME, VERSION } from '../../src/api/constants.js';
 import { registerPlugins, resetPluginRegistrations } from '../../src/plugins/registry.js';
 import type { Plugin } from '../../src/plugins/types.js';

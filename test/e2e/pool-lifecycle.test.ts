@@ -4,7 +4,7 @@
  * completed, removal of an orphaned pool, and forced cleanup of a volume on a dead pool.
  */
 import assert from 'node:assert/strict';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '../../src/kube/client-node.js';
 import { Finalizers, GROUP, PLURAL_POOL, PLURAL_VOLUME, VERSION } from '../../src/api/constants.js';
 import type { StoragePool } from '../../src/api/types.js';
 import { eventually } from '../harness/eventually.js';

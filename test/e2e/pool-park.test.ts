@@ -4,7 +4,7 @@
  * twice. Real API server, real Temporal, the operator in process, the park delay shortened to 2 s.
  */
 import assert from 'node:assert/strict';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '../../src/kube/client-node.js';
 import { GROUP, PLURAL_POOL, VERSION } from '../../src/api/constants.js';
 import { poolWorkflowId, type LedgerView } from '../../src/workflows/messages.js';
 import { ledgerQuery } from '../../src/workflows/messages.js';

@@ -95,7 +95,7 @@ describe('e2e: placement scenarios', function () {
     // Fixing the annotation places the volume.
     await c.co.patchNamespacedCustomObject(
       { group: 'volume.antstor.alipay.com', version: 'v1', namespace: c.ns, plural: 'antstorvolumes', name: 'bad-sel', body: { metadata: { annotations: { 'obnvmf/node-label-selector': 'zone in (a)' } } } },
-      (await import('@kubernetes/client-node')).setHeaderOptions('Content-Type', 'application/merge-patch+json'),
+      (await import('../../src/kube/client-node.js')).setHeaderOptions('Content-Type', 'application/merge-patch+json'),
     );
     await eventually(async () => assert.match((await c.getVolume('bad-sel')).spec.targetNodeId ?? '', /-a$/), { timeoutMs: 30_000 }).catch(async (e) => {
       const v = await c.getVolume('bad-sel');

@@ -1,6 +1,7 @@
 /**
  * The controller against a real temporal-server (PostgreSQL persistence + SQL visibility), started here
- * whatever DCT_TEMPORAL says: volumes are placed end to end and a search-attribute query lists them.
+ * whatever DCT_TEMPORAL says: volumes are placed end to end and a search-attribute query lists them. It runs with
+ * 16 history shards rather than the harness's 4 (a production server has many; dct.yaml's TEMPORAL_HISTORY_SHARDS).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,7 +23,7 @@ describe('e2e: temporal-server (PostgreSQL) instead of the dev server', function
   before(async function () {
     dir = mkdtempSync(join(tmpdir(), 'dct-tserver-'));
     const env = await testEnv();
-    server = await startTemporalServer({ dir });
+    server = await startTemporalServer({ dir, historyShards: 16 });
     c = await newTestCluster({ ...env, temporal: server }, 'tsrv');
     await c.startOperator();
     conn = await Connection.connect({ address: server.address });
@@ -32,6 +33,11 @@ describe('e2e: temporal-server (PostgreSQL) instead of the dev server', function
     await conn?.close();
     await server?.stop();
     if (dir && !process.env['DCT_KEEP']) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs with the history shards it was started with', async () => {
+    const info = await conn!.workflowService.getClusterInfo({});
+    assert.equal(info.historyShardCount, 16);
   });
 
   it('places volumes and lists them by PlacementPhase', async () => {

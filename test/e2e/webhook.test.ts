@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { KubernetesObjectApi, type KubernetesObject } from '../../src/kube/client-node.js';
 import { parseAllDocuments } from 'yaml';
 import { GROUP, PLURAL_VOLUME, VERSION } from '../../src/api/constants.js';
 import type { AntstorVolume } from '../../src/api/types.js';

@@ -1,7 +1,7 @@
 /** Per-test helpers: a namespace, an in-process operator on its own task queue, and object builders. */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { TemporalTarget } from '../../src/temporal-connection.js';
-import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, V1MicroTime, type KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, V1MicroTime, type KubeConfig } from '../../src/kube/client-node.js';
 import { GROUP, PLURAL_POOL, PLURAL_VOLUME, VERSION } from '../../src/api/constants.js';
 import type { AntstorVolume, StoragePool } from '../../src/api/types.js';
 import { parseControllerConfig, type ControllerConfig } from '../../src/config/controller-config.js';

@@ -48,7 +48,7 @@ describe('image: built by buildah, verified, and run against the real servers', 
 
   it('passes the image checks: non-root, entrypoint, workflow bundle, no dev dependencies, starts', () => {
     const out = script('verify.sh');
-    for (const what of ['user node', 'entrypoint', 'workflow bundle', 'no dev dependencies', '--help runs', 'native core loads'])
+    for (const what of ['user node', 'entrypoint', 'workflow bundle', 'no dev dependencies', 'client-node bundled', '--help runs', 'native core loads'])
       assert.match(out, new RegExp(`^ok .*${what.replace(/[-.]/g, '\\$&')}`, 'm'), out);
   });
 

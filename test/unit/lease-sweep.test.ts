@@ -3,7 +3,7 @@
  * cached objects. The e2e pool-lifecycle suite runs the sweep itself against the API server.
  */
 import assert from 'node:assert/strict';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '../../src/kube/client-node.js';
 import type { StoragePool } from '../../src/api/types.js';
 import { leaseRenewMs } from '../../src/api/objects.js';
 import { lapsedPools } from '../../src/kinds/storage-pool/watch.js';

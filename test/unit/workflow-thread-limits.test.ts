@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Worker as NodeWorker } from 'node:worker_threads';
 import { withWorkflowThreadLimits, workflowThreadLimitsFromEnv } from '../../src/workflow-thread-limits.js';
 
@@ -89,6 +91,29 @@ describe('workflow thread limits (WORKFLOW_THREAD_YOUNG_MB)', () => {
       assert.ok(seen[0] instanceof workerThreads.Worker);
       assert.equal(threadsLimited, limits ? 1 : 0);
     }
+  });
+
+  it('keeps the threads’ own young generation when NODE_OPTIONS sizes the main thread’s (--max-semi-space-size)', () => {
+    // In child processes: the flag is read when each isolate is made. Each prints its main thread's heap limit,
+    // then that of an SDK thread made with a 12 MiB young generation, then that of a later plain thread.
+    const mod = pathToFileURL(join(process.cwd(), 'dist/src/workflow-thread-limits.js')).href;
+    const script = `
+      import { createRequire } from 'node:module';
+      import v8 from 'node:v8';
+      const { withWorkflowThreadLimits } = await import(${JSON.stringify(mod)});
+      const wt = createRequire(import.meta.url)('node:worker_threads');
+      const limitOf = (f) => new Promise((res, rej) => { const w = new wt.Worker(f); w.once('message', (m) => { res(m); void w.terminate(); }); w.once('error', rej); });
+      const { value } = await withWorkflowThreadLimits({ maxYoungGenerationSizeMb: 12 }, () => limitOf(${JSON.stringify(sdkThread)}));
+      console.log(JSON.stringify({ main: v8.getHeapStatistics().heap_size_limit / 2 ** 20, sdk: value }));`;
+    const run = (nodeOptions: string) =>
+      JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: nodeOptions } })) as { main: number; sdk: number };
+    const plain = run('--max-old-space-size=800');
+    const semi8 = run('--max-old-space-size=800 --max-semi-space-size=8');
+    // The main thread's young generation shrank (16 MiB semi-spaces to 8: V8's heap limit counts three of them) ...
+    assert.ok(plain.main - semi8.main >= 20, `main ${semi8.main} MiB with the flag, ${plain.main} without`);
+    // ... and the SDK's thread has exactly the limit it has without the flag (the flag would have given it 8 MiB
+    // semi-spaces, twice its own 4).
+    assert.equal(semi8.sdk, plain.sdk);
   });
 
   it('reads WORKFLOW_STACK_TRACES (unset, empty, 0, false: off; 1, true: on), and a bad value names the variable', () => {

@@ -4,7 +4,7 @@
  * an invalid engine type is reported; a group labelled with it is not deleted before it.
  */
 import assert from 'node:assert/strict';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '../../kube/client-node.js';
 import { GROUP, VERSION } from '../../api/constants.js';
 import { PLURAL_DATA_CONTROL, type AntstorDataControl } from './types.js';
 import { PLURAL_GROUP, type AntstorVolumeGroup } from '../../kinds/antstor-volume-group/types.js';

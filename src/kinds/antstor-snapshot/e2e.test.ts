@@ -3,7 +3,7 @@
  * by watch events (not LiteIO's 1–3 minute requeues), deletion rules, Events, and every step in the history.
  */
 import assert from 'node:assert/strict';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '../../kube/client-node.js';
 import { GROUP, VERSION } from '../../api/constants.js';
 import { snapshotWorkflowId } from './messages.js';
 import { PLURAL_SNAPSHOT, SnapshotFinalizer, SnapshotLabels, type AntstorSnapshot } from './types.js';

@@ -4,7 +4,7 @@
  * created, all or nothing, so a concurrent burst of single volumes never strands half a group.
  */
 import assert from 'node:assert/strict';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '../../kube/client-node.js';
 import { GROUP, VERSION } from '../../api/constants.js';
 import type { AntstorVolume } from '../../api/types.js';
 import { PLURAL_GROUP, type AntstorVolumeGroup } from './types.js';

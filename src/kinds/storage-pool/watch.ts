@@ -3,7 +3,7 @@
  * signal carries only the resourceVersion or what woke it). A pool that became ready with room tells waiting
  * volumes to try again.
  */
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '../../kube/client-node.js';
 import { leaseRenewMs } from '../../api/objects.js';
 import type { StoragePool } from '../../api/types.js';
 import type { CacheEvent } from '../../kube/cluster-cache.js';

@@ -4,7 +4,7 @@
  * events, a long wait recorded, failures with their reason, every transition in the history and as an Event.
  */
 import assert from 'node:assert/strict';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '../../kube/client-node.js';
 import { GROUP, PLURAL_VOLUME, VERSION } from '../../api/constants.js';
 import { migrationWorkflowId } from './messages.js';
 import { PLURAL_MIGRATION, type VolumeMigration } from './types.js';

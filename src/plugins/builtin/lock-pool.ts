@@ -3,7 +3,7 @@
  * requirement, or any taint tolerated by nodeTaints) marks the pool's KubeNode condition Error/NC_OFFLINE; a
  * KubeNode or Lvm condition in Error turns a ready pool `locked`, and `locked` returns to `ready` once they clear.
  */
-import type { V1Node } from '@kubernetes/client-node';
+import type { V1Node } from '../../kube/client-node.js';
 import type { PoolCondition, StoragePool } from '../../api/types.js';
 import { anyRequirementMatches, toleratesTaint } from '../../scheduler/node-affinity.js';
 import { isNotFound } from '../../kube/errors.js';

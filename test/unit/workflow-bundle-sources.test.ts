@@ -1,0 +1,49 @@
+/**
+ * The workers' bundle without its source map's source text (src/workflow-bundle.ts): the same code and the same
+ * mappings, so a failed task's stack still maps to the TypeScript file, line and column; only the text is gone.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleWorkflows, withoutSourcesContent, workerWorkflowBundle } from '../../src/workflow-bundle.js';
+
+const MARK = '//# sourceMappingURL=data:';
+const mapAt = (code: string) => code.indexOf('base64,', code.lastIndexOf(MARK)) + 'base64,'.length;
+const mapOf = (code: string) => JSON.parse(Buffer.from(code.slice(mapAt(code)).trimEnd(), 'base64').toString('utf8'));
+const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
+
+describe('workflow bundle without source text', function () {
+  this.timeout(120_000);
+  let code: string;
+  before(async () => (code = (await bundleWorkflows(quiet)).code));
+
+  it('keeps the code and every mapping, drops sourcesContent, and is much smaller', () => {
+    const stripped = withoutSourcesContent(code);
+    assert.ok(code.lastIndexOf(MARK) > 0 && mapAt(code) > code.lastIndexOf(MARK), 'the bundle has an inline source map');
+    assert.equal(stripped.slice(0, mapAt(stripped)), code.slice(0, mapAt(code)));
+    const before = mapOf(code);
+    const after = mapOf(stripped);
+    assert.ok(Array.isArray(before.sourcesContent) && before.sourcesContent.length > 10);
+    assert.equal(after.sourcesContent, undefined);
+    assert.deepEqual({ ...after }, (({ sourcesContent: _, ...rest }) => rest)(before));
+    assert.ok(stripped.length < code.length - 500_000, `${stripped.length} vs ${code.length} bytes`);
+    // Idempotent, and a bundle with no inline map is left alone.
+    assert.equal(withoutSourcesContent(stripped), stripped);
+    assert.equal(withoutSourcesContent('export const x = 1;\n'), 'export const x = 1;\n');
+  });
+
+  it('reads a prebuilt bundle file, and keeps everything when stack traces are on', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dct-bundle-'));
+    try {
+      const path = join(dir, 'workflow-bundle.js');
+      writeFileSync(path, code);
+      const loaded = workerWorkflowBundle({ codePath: path }, false);
+      assert.ok('code' in loaded);
+      assert.equal(loaded.code, withoutSourcesContent(code));
+      assert.deepEqual(workerWorkflowBundle({ codePath: path }, true), { codePath: path });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
