@@ -107,3 +107,34 @@ export function cpuSplit(sources: Record<string, () => number>): { stop(): CpuSp
     },
   };
 }
+
+/** What a workload's CPU per item allows on this machine's cores (cpuCeiling). */
+export interface CpuCeiling {
+  /** CPU milliseconds per item (placement, deletion) by process, and the machine's total (the rest included). */
+  msPerItem: Record<string, number>;
+  totalMsPerItem: number;
+  /** Items per second all the cores allow at that CPU per item: a run near it is CPU-bound. */
+  ceilingPerSec: number;
+  /** The same without the controller's CPU: what the servers and the benchmark's driver alone allow here. */
+  withoutControllerPerSec: number;
+}
+
+/**
+ * The CPU ceiling of a workload: its CPU per item by process, and the rate the cores allow at that cost, with and
+ * without the controller's share. The second is the limit no controller, however light, passes on this machine.
+ */
+export function cpuCeiling(cpu: CpuSplit, items: number, controller = 'controller'): CpuCeiling | undefined {
+  if (!(items > 0) || !(cpu.machineBusySec > 0)) return undefined;
+  const ms = (s: number) => +((1000 * s) / items).toFixed(2);
+  const msPerItem: Record<string, number> = {};
+  for (const [k, s] of Object.entries(cpu.byProcess)) if (Number.isFinite(s)) msPerItem[k] = ms(s);
+  msPerItem['other'] = ms(Math.max(0, cpu.otherSec));
+  const total = (1000 * cpu.machineBusySec) / items;
+  const rest = total - (1000 * (cpu.byProcess[controller] ?? 0)) / items;
+  return {
+    msPerItem,
+    totalMsPerItem: +total.toFixed(2),
+    ceilingPerSec: +((1000 * cpu.cores) / total).toFixed(1),
+    withoutControllerPerSec: +((1000 * cpu.cores) / Math.max(rest, 1e-6)).toFixed(1),
+  };
+}

@@ -24,7 +24,7 @@ import { inParallel } from '../test/harness/capacity-sampler.js';
 import { activityTypes } from '../test/harness/history.js';
 import { GiB, newTestCluster, type TestCluster } from '../test/harness/cluster.js';
 import type { TestEnv } from '../test/harness/env.js';
-import { cpuSeconds, cpuSecondsByComm, cpuSplit, peakRss, pct, type CpuSplit } from './proc-stats.js';
+import { cpuSeconds, cpuSecondsByComm, cpuSplit, peakRss, pct, type CpuCeiling, type CpuSplit } from './proc-stats.js';
 import { requestCounts, requestsPer } from './apiserver-requests.js';
 
 export interface PlacementResult {
@@ -49,6 +49,8 @@ export interface PlacementResult {
   memoryIdle?: MemoryBreakdown;
   /** Where the machine's CPU went from the first create to the last binding. */
   cpu?: CpuSplit;
+  /** What the cores allow at this CPU per item (filled in by the report; proc-stats.ts cpuCeiling). */
+  cpuCeiling?: CpuCeiling;
   /** The SDK's view of each worker during the burst (workflow tasks, queue wait, execution; see sdkSummary). */
   sdk?: Record<string, Record<string, number>>;
   /** API requests per placement in that window (every client's: the benchmark's creates and Lease renewals too). */
@@ -241,6 +243,8 @@ export interface DeletionResult {
   deletesSentSec?: number;
   allGoneSec?: number;
   cpu?: CpuSplit;
+  /** What the cores allow at this CPU per item (filled in by the report; proc-stats.ts cpuCeiling). */
+  cpuCeiling?: CpuCeiling;
   sdk?: PlacementResult['sdk'];
   /** API requests per deletion, the benchmark's own DELETEs included. */
   apiRequests?: ReturnType<typeof requestsPer>;

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployedEnv, deployedMemoryEnv, deployedNodeOptions, withoutMemoryEnv } from '../../bench/workload.js';
 import { REPO_ROOT } from '../../src/embedded/bins.js';
+import { cpuCeiling } from '../../bench/proc-stats.js';
 
 const sample = (patches: number, creates: number) => `# HELP apiserver_request_total [STABLE] Counter of apiserver requests
 # TYPE apiserver_request_total counter
@@ -57,5 +58,25 @@ describe('bench: the controller runs with the deployed Node flags', () => {
   it('gives the controller none of the benchmark’s own memory settings', () => {
     const env = withoutMemoryEnv({ MALLOC_ARENA_MAX: '8', MALLOC_MMAP_THRESHOLD_: '1', WORKFLOW_THREAD_YOUNG_MB: '3', POOL_PARK_IDLE_MS: '5' });
     assert.deepEqual(env, { POOL_PARK_IDLE_MS: '5' });
+  });
+});
+
+describe('bench: the CPU ceiling of a workload', () => {
+  // W1 with v0.19.0's defaults: 1,000 placements in 21.6 s on 2 cores, 43.3 s busy.
+  const cpu = { wallSec: 21.6, cores: 2, machineBusySec: 43.3, byProcess: { controller: 13.3, 'kube-apiserver': 10.3, etcd: 1.7, temporal: 12.8, 'benchmark driver': 4.2 }, otherSec: 1 };
+
+  it('divides each process\'s CPU by the items, and says what the cores allow with and without the controller', () => {
+    const c = cpuCeiling(cpu, 1000)!;
+    assert.deepEqual(c.msPerItem, { controller: 13.3, 'kube-apiserver': 10.3, etcd: 1.7, temporal: 12.8, 'benchmark driver': 4.2, other: 1 });
+    assert.equal(c.totalMsPerItem, 43.3);
+    assert.equal(c.ceilingPerSec, 46.2); // 2,000 ms of CPU per second / 43.3 ms per placement
+    assert.equal(c.withoutControllerPerSec, 66.7); // 2,000 / (43.3 - 13.3)
+  });
+
+  it('gives nothing for no items or no CPU measured, and skips a process it could not read', () => {
+    assert.equal(cpuCeiling(cpu, 0), undefined);
+    assert.equal(cpuCeiling({ ...cpu, machineBusySec: 0 }, 1000), undefined);
+    const c = cpuCeiling({ ...cpu, byProcess: { ...cpu.byProcess, postgres: NaN } }, 1000)!;
+    assert.equal('postgres' in c.msPerItem, false);
   });
 });
