@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { bundleWorkflows, withoutSourcesContent, workerWorkflowBundle } from '../../src/workflow-bundle.js';
 
@@ -31,6 +32,24 @@ describe('workflow bundle without source text', function () {
     // Idempotent, and a bundle with no inline map is left alone.
     assert.equal(withoutSourcesContent(stripped), stripped);
     assert.equal(withoutSourcesContent('export const x = 1;\n'), 'export const x = 1;\n');
+  });
+
+  it('maps every position to the same TypeScript file, line and column, with the SDK\'s own source-map library', async () => {
+    // The library the SDK maps a failed task's stack with (resolved as the SDK resolves it).
+    const { SourceMapConsumer } = createRequire(import.meta.resolve('@temporalio/worker'))('source-map') as {
+      SourceMapConsumer: new (map: unknown) => Promise<{ originalPositionFor(p: { line: number; column: number }): { source: string | null } }>;
+    };
+    const full = await new SourceMapConsumer(mapOf(code));
+    const lean = await new SourceMapConsumer(mapOf(withoutSourcesContent(code)));
+    const lines = code.split('\n');
+    let mapped = 0;
+    for (let line = 1; line < lines.length; line += 53) {
+      const at = { line, column: Math.min(10, lines[line - 1]!.length) };
+      const want = full.originalPositionFor(at);
+      if (want.source) mapped++;
+      assert.deepEqual(lean.originalPositionFor(at), want, `line ${line}`);
+    }
+    assert.ok(mapped > 50, `${mapped} positions mapped`);
   });
 
   it('reads a prebuilt bundle file, and keeps everything when stack traces are on', () => {
