@@ -48,6 +48,14 @@ export function withoutSourcesContent(code: string): string {
 /** The bundle the workers load: `bundle` (built, or a prebuilt file), less its source text unless `keepSources`. */
 export function workerWorkflowBundle(bundle: WorkflowBundleWithSourceMap | { codePath: string }, keepSources: boolean): { code: string } | { codePath: string } {
   if (keepSources) return bundle;
-  const code = 'codePath' in bundle ? readFileSync(bundle.codePath, 'utf8') : bundle.code;
-  return { code: withoutSourcesContent(code) };
+  return { code: withoutSourcesContent('codePath' in bundle ? readBundle(bundle.codePath) : bundle.code) };
+}
+
+function readBundle(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new Error(`workflow bundle (--workflow-bundle) ${path}: ${why}`);
+  }
 }

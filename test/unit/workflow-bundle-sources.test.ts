@@ -61,6 +61,8 @@ describe('workflow bundle without source text', function () {
       assert.ok('code' in loaded);
       assert.equal(loaded.code, withoutSourcesContent(code));
       assert.deepEqual(workerWorkflowBundle({ codePath: path }, true), { codePath: path });
+      const missing = join(dir, 'nope.js');
+      assert.throws(() => workerWorkflowBundle({ codePath: missing }, false), { message: `workflow bundle (--workflow-bundle) ${missing}: no such file` });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
