@@ -35,7 +35,7 @@ import { teardownEnv, testEnv } from '../test/harness/env.js';
 import { deleteLoop, patchLoop, temporalFloor, temporalStartFloor } from './limits.js';
 import { startTemporalServer } from '../src/embedded/temporal-server.js';
 import { killStartedProcesses } from '../src/embedded/process.js';
-import { cpuCeiling, type CpuCeiling } from './proc-stats.js';
+import { cpuCeiling, type CpuCeiling, type CpuSplit } from './proc-stats.js';
 import { runPlacement, type DeletionResult, type PlacementResult, type RestartResult } from './workload.js';
 
 // However the benchmark ends (a crash included), no server or controller it started outlives it.
@@ -46,10 +46,16 @@ process.once('exit', () => {
 // Interrupted (Ctrl-C, kill): exit through the hook above instead of dying with the servers left running.
 for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(sig, () => process.exit(code));
 
-/** One line: the CPU each item cost by process, and what the cores allow at that cost (proc-stats.ts cpuCeiling). */
-function ceilingLine(c: CpuCeiling, item: string, measured: number): string {
+/**
+ * A workload's CPU ceiling (proc-stats.ts cpuCeiling), kept in its result for the JSON file and printed as one line:
+ * the CPU each item cost by process, and what the cores allow at that cost.
+ */
+function reportCeiling(k: string, r: { cpu?: CpuSplit; cpuCeiling?: CpuCeiling }, items: number, item: string, measured: number): void {
+  const c = r.cpu ? cpuCeiling(r.cpu, items) : undefined;
+  if (!c) return;
+  r.cpuCeiling = c;
   const parts = Object.entries(c.msPerItem).filter(([, ms]) => ms > 0).map(([p, ms]) => `${p} ${ms}`).join(', ');
-  return `CPU per ${item}: ${c.totalMsPerItem} ms (${parts}); the cores allow ${c.ceilingPerSec}/s at that cost (measured ${measured}/s), ${c.withoutControllerPerSec}/s with a controller that cost nothing`;
+  console.log(`${k} CPU per ${item}: ${c.totalMsPerItem} ms (${parts}); the cores allow ${c.ceilingPerSec}/s at that cost (measured ${measured}/s), ${c.withoutControllerPerSec}/s with a controller that cost nothing`);
 }
 
 const pct = (xs: number[], p: number) => {
@@ -244,11 +250,7 @@ async function e2eBench() {
         console.log(
           `${k} CPU during the burst: ${r.cpu.machineBusySec} s busy of ${r.cpu.wallSec} s x ${r.cpu.cores} cores (${Math.round((100 * r.cpu.machineBusySec) / Math.max(1e-3, r.cpu.wallSec * r.cpu.cores))} %): ${Object.entries(r.cpu.byProcess).map(([p, s]) => `${p} ${s}`).join(', ')}, other ${r.cpu.otherSec}`,
         );
-      const ceiling = r?.cpu ? cpuCeiling(r.cpu, r.bound) : undefined;
-      if (r && ceiling) {
-        r.cpuCeiling = ceiling;
-        console.log(`${k} ${ceilingLine(ceiling, 'placement', r.placementsPerSec)}`);
-      }
+      if (r) reportCeiling(k, r, r.bound, 'placement', r.placementsPerSec);
       for (const [q, v] of Object.entries(r?.sdk ?? {}))
         console.log(
           `${k} worker ${q}: ${v['workflowTasks']} workflow tasks, waiting ${v['wftScheduleToStartMeanMs']} ms in the queue and running ${v['wftExecutionMeanMs']} ms on average (replays ${v['wftReplayMeanMs']} ms); activities wait ${v['activityScheduleToStartMeanMs']} ms; ${v['localActivities']} local activities of ${v['localActivityMeanMs']} ms`,
@@ -277,11 +279,7 @@ async function e2eBench() {
         console.log(`${k}: ${d.volumes} deleted and released in ${d.seconds} s (${d.deletionsPerSec}/s), controller CPU ${d.controllerCpuSec} s; every DELETE sent after ${d.deletesSentSec} s, every volume gone after ${d.allGoneSec} s`);
         if (d.cpu)
           console.log(`${k} CPU: ${d.cpu.machineBusySec} s busy of ${d.cpu.wallSec} s x ${d.cpu.cores} cores: ${Object.entries(d.cpu.byProcess).map(([p, s]) => `${p} ${s}`).join(', ')}, other ${d.cpu.otherSec}`);
-        const ceiling = d.cpu ? cpuCeiling(d.cpu, d.volumes) : undefined;
-        if (ceiling) {
-          d.cpuCeiling = ceiling;
-          console.log(`${k} ${ceilingLine(ceiling, 'deletion', d.deletionsPerSec)}`);
-        }
+        reportCeiling(k, d, d.volumes, 'deletion', d.deletionsPerSec);
         for (const [q, v] of Object.entries(d.sdk ?? {}))
           console.log(`${k} worker ${q}: ${v['workflowTasks']} workflow tasks, waiting ${v['wftScheduleToStartMeanMs']} ms in the queue and running ${v['wftExecutionMeanMs']} ms on average; activities wait ${v['activityScheduleToStartMeanMs']} ms`);
         if (d.apiRequests) console.log(`${k} API requests per deletion (the benchmark's DELETE included): ${Object.entries(d.apiRequests.perPlacement).map(([q, n]) => `${q} ${n}`).join(', ')}`);

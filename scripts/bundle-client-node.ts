@@ -10,10 +10,12 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { REPO_ROOT } from '../src/embedded/bins.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CLIENT_NODE_ENTRY = join(ROOT, 'src/kube/client-node.ts');
-export const CLIENT_NODE_OUT = join(ROOT, 'dist/src/kube/client-node.js');
+export const CLIENT_NODE_ENTRY = join(REPO_ROOT, 'src/kube/client-node.ts');
+export const CLIENT_NODE_OUT = join(REPO_ROOT, 'dist/src/kube/client-node.js');
+/** The bundle's first line. Some of client-node's dependencies are CommonJS and call require(); an ES module has none. */
+export const CLIENT_NODE_BANNER = "import { createRequire as __clientNodeRequire } from 'node:module'; const require = __clientNodeRequire(import.meta.url);";
 
 export async function bundleClientNode(outfile = CLIENT_NODE_OUT): Promise<void> {
   await build({
@@ -28,8 +30,7 @@ export async function bundleClientNode(outfile = CLIENT_NODE_OUT): Promise<void>
     keepNames: true,
     // A linked map: stack traces through the bundle map back under --enable-source-maps.
     sourcemap: true,
-    // Some of client-node's dependencies are CommonJS and call require(); an ES module has none of its own.
-    banner: { js: "import { createRequire as __clientNodeRequire } from 'node:module'; const require = __clientNodeRequire(import.meta.url);" },
+    banner: { js: CLIENT_NODE_BANNER },
     logLevel: 'warning',
   });
 }

@@ -21,8 +21,17 @@ export function bundleWorkflows(logger?: BundleOptions['logger']): Promise<Workf
   return bundleWorkflowCode(workflowBundleOptions(logger));
 }
 
-/** The bundle's inline source map, as the SDK finds it: the last data-URL comment, base64 after `base64,`. */
-const INLINE_MAP = '//# sourceMappingURL=data:';
+/**
+ * The bundle's inline source map, found as the SDK finds it (the last data-URL comment, base64 after `base64,`):
+ * `head` is the code and the comment's prefix (webpack adds a charset), `map` the parsed map. Undefined without one.
+ */
+export function inlineSourceMap(code: string): { head: string; map: Record<string, unknown> } | undefined {
+  const at = code.lastIndexOf('//# sourceMappingURL=data:');
+  const b64 = at < 0 ? -1 : code.indexOf('base64,', at);
+  if (b64 < 0) return undefined;
+  const head = code.slice(0, b64 + 'base64,'.length);
+  return { head, map: JSON.parse(Buffer.from(code.slice(head.length).trimEnd(), 'base64').toString('utf8')) as Record<string, unknown> };
+}
 
 /**
  * The bundle without the source text its inline source map carries (`sourcesContent`: ~0.7 MB of the ~2.1 MB
@@ -35,14 +44,10 @@ const INLINE_MAP = '//# sourceMappingURL=data:';
  * A bundle without an inline map is returned as it is.
  */
 export function withoutSourcesContent(code: string): string {
-  const at = code.lastIndexOf(INLINE_MAP);
-  const b64 = at < 0 ? -1 : code.indexOf('base64,', at);
-  if (b64 < 0) return code;
-  const head = code.slice(0, b64 + 'base64,'.length); // the code and the comment's prefix (webpack adds a charset)
-  const map = JSON.parse(Buffer.from(code.slice(head.length).trimEnd(), 'base64').toString('utf8')) as { sourcesContent?: unknown };
-  if (map.sourcesContent === undefined) return code;
-  delete map.sourcesContent;
-  return `${head}${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
+  const inline = inlineSourceMap(code);
+  if (!inline || inline.map['sourcesContent'] === undefined) return code;
+  const { sourcesContent: _, ...map } = inline.map;
+  return `${inline.head}${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
 }
 
 /** The bundle the workers load: `bundle` (built, or a prebuilt file), less its source text unless `keepSources`. */

@@ -9,9 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { bundleClientNode, CLIENT_NODE_OUT } from '../../scripts/bundle-client-node.js';
-
-const BANNER = "import { createRequire as __clientNodeRequire } from 'node:module';";
+import { bundleClientNode, CLIENT_NODE_BANNER, CLIENT_NODE_OUT } from '../../scripts/bundle-client-node.js';
 
 describe('client-node bundle', function () {
   this.timeout(120_000);
@@ -77,6 +75,6 @@ describe('client-node bundle', function () {
 
   it('is what the build put in dist, so the tests, the benchmark and the image run it', () => {
     const built = readFileSync(CLIENT_NODE_OUT, 'utf8');
-    assert.ok(built.startsWith(BANNER), `${CLIENT_NODE_OUT} is tsc's plain re-export: build with \`npm run build\`, not a bare tsc`);
+    assert.ok(built.startsWith(CLIENT_NODE_BANNER), `${CLIENT_NODE_OUT} is tsc's plain re-export: build with \`npm run build\`, not a bare tsc`);
   });
 });
